@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import shutil
 import subprocess
@@ -122,15 +123,9 @@ def git_commit() -> str:
 def machine() -> dict:
     import torch
 
-    info = {"platform": platform.platform(), "python": platform.python_version(), "cpu_count": _cpu_count(),
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"platform": platform.platform(), "python": platform.python_version(), "cpu_count": cores,
             "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
-    return info
-
-
-def _cpu_count() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 class PeakMemory:
@@ -174,10 +169,12 @@ class Runner:
     output_dir: str | None = None
     log_output: bool = True
     echo: Callable[[str], None] = print
+    notebooks_dir: Path = NOTEBOOKS_DIR
+    params_dir: Path = PARAMS_DIR
     params: dict = field(init=False)
 
     def __post_init__(self) -> None:
-        self.params = load_params(self.profile)
+        self.params = load_params(self.profile, self.params_dir)
         if self.data_dir:
             self.params["data_dir"] = self.data_dir
         if self.output_dir:
@@ -221,7 +218,7 @@ class Runner:
         import papermill
         from papermill.exceptions import PapermillExecutionError
 
-        notebooks = list_notebooks(self.only)
+        notebooks = list_notebooks(self.only, self.notebooks_dir)
         previous = self._read_manifest()
         if not self.resume and not self.only:
             self._set_aside_previous()
@@ -250,7 +247,7 @@ class Runner:
             with PeakMemory() as memory:
                 try:
                     papermill.execute_notebook(str(nb), str(executed_dir / nb.name), parameters=params,
-                                               kernel_name=kernel, cwd=str(NOTEBOOKS_DIR),
+                                               kernel_name=kernel, cwd=str(self.notebooks_dir),
                                                log_output=self.log_output, progress_bar=False)
                 except PapermillExecutionError as err:
                     wall = time.perf_counter() - start

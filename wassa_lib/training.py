@@ -57,11 +57,19 @@ def tokenize_frame(df: pd.DataFrame, tokenizer: PreTrainedTokenizerBase, max_len
     return ds.map(encode, batched=True, remove_columns=[text_column])
 
 
-def _sampling_kwargs(args_cls: type, group_by_length: bool) -> dict:
+def _version_kwargs(args_cls: type, group_by_length: bool, warmup_ratio: float) -> dict:
+    """Arguments spelled differently across transformers 4.x and 5.x."""
     names = {f.name for f in dataclasses.fields(args_cls)}
+    kwargs: dict = {}
     if "train_sampling_strategy" in names:  # transformers >= 5
-        return {"train_sampling_strategy": "group_by_length" if group_by_length else "random"}
-    return {"group_by_length": group_by_length}
+        kwargs["train_sampling_strategy"] = "group_by_length" if group_by_length else "random"
+    else:
+        kwargs["group_by_length"] = group_by_length
+    if "warmup_ratio" in names:  # transformers 4.x; 5.x takes a float warmup_steps as a ratio
+        kwargs["warmup_ratio"] = warmup_ratio
+    elif warmup_ratio:
+        kwargs["warmup_steps"] = warmup_ratio
+    return kwargs
 
 
 def training_arguments(cfg: TrainingConfig, output_dir: Path, metric_for_best: str, greater_is_better: bool = True,
@@ -80,7 +88,6 @@ def training_arguments(cfg: TrainingConfig, output_dir: Path, metric_for_best: s
         gradient_checkpointing=cfg.gradient_checkpointing,
         learning_rate=cfg.learning_rate,
         weight_decay=cfg.weight_decay,
-        warmup_ratio=cfg.warmup_ratio,
         optim="adamw_torch",
         fp16=precision == "fp16",
         bf16=precision == "bf16",
@@ -97,7 +104,7 @@ def training_arguments(cfg: TrainingConfig, output_dir: Path, metric_for_best: s
         seed=cfg.seed,
         data_seed=cfg.seed,
         dataloader_num_workers=0,
-        **_sampling_kwargs(args_cls, cfg.group_by_length),
+        **_version_kwargs(args_cls, cfg.group_by_length, cfg.warmup_ratio),
         **extra,
     )
 

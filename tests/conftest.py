@@ -1,0 +1,42 @@
+"""Shared fixtures: synthetic data in both released layouts, and the real data where it is present."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from wassa_lib.mock import write_mock_carer, write_mock_wassa
+
+REPO = Path(__file__).resolve().parent.parent
+REAL_CANDIDATES = [os.environ.get("WASSA_DATA_DIR"), REPO / "data" / "wassa2021", REPO.parent / "shared" / "data" / "wassa2021"]
+
+
+def _real_dir() -> Path | None:
+    for candidate in REAL_CANDIDATES:
+        if candidate and (Path(candidate) / "messages_train_ready_for_WS.tsv").is_file():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture(scope="session")
+def real_data_dir() -> Path:
+    found = _real_dir()
+    if found is None:
+        pytest.skip("WASSA 2021 files not found: set WASSA_DATA_DIR to the directory holding them")
+    return found
+
+
+@pytest.fixture(scope="session")
+def mock_2022(tmp_path_factory) -> Path:
+    return write_mock_wassa(tmp_path_factory.mktemp("wassa2022"), layout="2022")
+
+
+@pytest.fixture(scope="session")
+def mock_2021(tmp_path_factory) -> Path:
+    return write_mock_wassa(tmp_path_factory.mktemp("wassa2021"), layout="2021")
+
+
+@pytest.fixture(scope="session")
+def mock_carer(tmp_path_factory) -> Path:
+    return write_mock_carer(tmp_path_factory.mktemp("carer"))

@@ -1,0 +1,80 @@
+"""Model resolution: tiny random models, the packaged MiniLM, local directories, the hub failing fast."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from wassa_lib import models
+from wassa_lib.data import EMOTIONS
+from wassa_lib.models import ModelSpecError, load_model
+
+CORPUS = ["the story made me sad and worried", "an angry reader wrote about the article"] * 5
+
+
+def test_tiny_tokenizer_keeps_each_label_one_token():
+    tok = models.train_wordpiece(CORPUS)
+    for label in EMOTIONS:
+        ids = tok(label, add_special_tokens=False)["input_ids"]
+        assert tok.convert_ids_to_tokens(ids) == [label]
+    assert tok("sad")["input_ids"][-1] == tok.eos_token_id == tok.sep_token_id
+
+
+def test_tiny_encoder_sized_by_tokenizer_and_head():
+    model, tok = load_model(models.TINY_ENCODER, "regression", corpus=CORPUS)
+    assert model.config.vocab_size == len(tok)
+    assert model.config.problem_type == "regression" and model.num_labels == 1
+    out = model(**tok(["sad story"], return_tensors="pt"))
+    assert out.logits.shape == (1, 1)
+    clf, _ = load_model(models.TINY_ENCODER, "classification", corpus=CORPUS)
+    assert clf.num_labels == len(EMOTIONS) and clf.config.problem_type == "multi_label_classification"
+
+
+def test_tiny_seq2seq_learns_a_two_token_target():
+    model, tok = load_model(models.TINY_SEQ2SEQ, "seq2seq", corpus=CORPUS)
+    assert model.config.decoder_start_token_id == tok.pad_token_id
+    labels = tok(["sadness"], add_special_tokens=False)["input_ids"][0] + [tok.eos_token_id]
+    assert len(labels) == 2
+    enc = tok(["the story made me sad"], return_tensors="pt")
+    loss = model(**enc, labels=torch.tensor([labels])).loss
+    assert torch.isfinite(loss)
+
+
+def test_tiny_models_are_seeded():
+    a, _ = load_model(models.TINY_ENCODER, "regression", corpus=CORPUS, seed=3)
+    b, _ = load_model(models.TINY_ENCODER, "regression", corpus=CORPUS, seed=3)
+    assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters()))
+
+
+def test_wrong_task_for_spec_is_explained():
+    with pytest.raises(ModelSpecError, match="encoder-decoder:tiny-encoder|tiny-seq2seq"):
+        load_model(models.TINY_ENCODER, "seq2seq", corpus=CORPUS)
+    with pytest.raises(ModelSpecError, match="needs an encoder"):
+        load_model(models.TINY_SEQ2SEQ, "classification", corpus=CORPUS)
+
+
+def test_local_directory_round_trip(tmp_path):
+    model, tok = load_model(models.TINY_ENCODER, "classification", corpus=CORPUS)
+    model.save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    again, tok2 = load_model(str(tmp_path), "classification")
+    assert tok2("sadness")["input_ids"] == tok("sadness")["input_ids"]
+    assert torch.equal(again.classifier.weight, model.classifier.weight)
+
+
+def test_missing_local_directory():
+    with pytest.raises(ModelSpecError, match="no such directory"):
+        load_model("./no/such/model", "regression")
+
+
+def test_packaged_minilm_loads_offline():
+    model, tok = load_model(models.PACKAGED_MINILM, "regression")
+    assert model.config.hidden_size == 384 and model.config.problem_type == "regression"
+    for label in EMOTIONS:
+        assert len(tok(label, add_special_tokens=False)["input_ids"]) == 1
+
+
+def test_unreachable_hub_fails_fast_naming_spec_and_profiles(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelSpecError) as err:
+        load_model("someone/not-cached-model", "classification")
+    assert "someone/not-cached-model" in str(err.value) and "--profile cpu" in str(err.value)

@@ -1,0 +1,156 @@
+"""The papermill runner: params layering, notebook selection, manifest, failure, set-aside, resume."""
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from wassa_lib import run
+from wassa_lib.run import RunError, Runner, load_params
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _notebook(path: Path, body: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('profile = "cpu"\noutput_dir = ""\nresume = False\nmessage = "hi"')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+@pytest.fixture()
+def kit(tmp_path, mock_2022):
+    """A miniature kit: three notebooks that log their calls, and two params files."""
+    notebooks, params = tmp_path / "notebooks", tmp_path / "params"
+    notebooks.mkdir()
+    params.mkdir()
+    (params / "base.yaml").write_text(f"data_dir: {mock_2022}\nmessage: base\nunused: 1\n")
+    (params / "tiny.yaml").write_text("message: tiny\n")
+    log = tmp_path / "calls.log"
+    for name in ("01_a", "02_b", "03_c"):
+        _notebook(notebooks / f"{name}.ipynb",
+                  f"open({str(log)!r}, 'a').write('{name} ' + message + ' ' + str(resume) + '\\n')\n"
+                  f"import os\nassert not os.path.exists({str(tmp_path / ('fail_' + name))!r}), 'asked to fail'")
+    return tmp_path
+
+
+def _runner(kit: Path, **kwargs) -> Runner:
+    return Runner("tiny", output_dir=str(kit / "out"), log_output=False, echo=lambda _: None,
+                  notebooks_dir=kit / "notebooks", params_dir=kit / "params", **kwargs)
+
+
+def _calls(kit: Path) -> list[str]:
+    log = kit / "calls.log"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def test_params_layering_and_unknown_profile(kit):
+    params = load_params("tiny", kit / "params")
+    assert params["message"] == "tiny" and params["unused"] == 1 and params["profile"] == "tiny"
+    with pytest.raises(RunError, match="no such profile; available: tiny"):
+        load_params("nope", kit / "params")
+
+
+def test_selection_by_number(kit):
+    names = [nb.stem for nb in run.list_notebooks(["02", "03"], kit / "notebooks")]
+    assert names == ["02_b", "03_c"]
+    with pytest.raises(RunError, match="no notebook matches 09"):
+        run.list_notebooks(["09"], kit / "notebooks")
+
+
+def test_run_executes_in_order_and_records_a_manifest(kit):
+    manifest = _runner(kit).run()
+    assert _calls(kit) == ["01_a tiny False", "02_b tiny False", "03_c tiny False"]
+    on_disk = json.loads((kit / "out" / "manifest.json").read_text())
+    assert on_disk["notebooks"]["03_c"]["status"] == "done" and on_disk["notebooks"]["01_a"]["wall_s"] >= 0
+    assert set(on_disk["data_files"]) and on_disk["packages"]["papermill"]
+    assert "unused" not in json.loads((kit / "out" / "notebooks" / "01_a.ipynb").read_text())["cells"][1]["source"]
+    assert manifest["profile"] == "tiny"
+
+
+def test_failure_stops_the_run_with_the_cell_error(kit):
+    (kit / "fail_02_b").touch()
+    with pytest.raises(RunError, match=r"02_b failed in cell \d+: AssertionError: asked to fail"):
+        _runner(kit).run()
+    assert _calls(kit) == ["01_a tiny False", "02_b tiny False"]
+    status = json.loads((kit / "out" / "manifest.json").read_text())["notebooks"]
+    assert status["01_a"]["status"] == "done" and status["02_b"]["status"] == "failed"
+
+
+def test_resume_starts_at_the_first_unfinished_notebook(kit):
+    (kit / "fail_03_c").touch()
+    with pytest.raises(RunError):
+        _runner(kit).run()  # killed after notebook 02
+    (kit / "fail_03_c").unlink()
+    _runner(kit, resume=True).run()
+    assert _calls(kit)[-1] == "03_c tiny True"
+    assert _calls(kit).count("01_a tiny False") == 1 and len(_calls(kit)) == 4
+
+
+def test_a_new_run_sets_the_earlier_one_aside(kit):
+    _runner(kit).run()
+    _runner(kit).run()
+    aside = list(kit.glob("out.previous-*"))
+    assert len(aside) == 1 and (aside[0] / "manifest.json").is_file()
+    assert (kit / "out" / "manifest.json").is_file()
+
+
+def test_only_reruns_in_place(kit):
+    _runner(kit).run()
+    _runner(kit, only=["02"]).run()
+    assert not list(kit.glob("out.previous-*"))
+    assert _calls(kit)[-1] == "02_b tiny False"
+
+
+def test_cli_reports_a_corrupted_file_in_one_line(mock_2022, tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for f in mock_2022.iterdir():
+        (bad / f.name).write_text(f.read_text())
+    train = bad / "messages_train_ready_for_WS.tsv"
+    lines = train.read_text().splitlines()
+    fields = lines[3].split("\t")
+    fields[lines[0].split("\t").index("emotion")] = "sorrow"
+    lines[3] = "\t".join(fields)
+    train.write_text("\n".join(lines) + "\n")
+    proc = subprocess.run([sys.executable, "-m", "wassa_lib", "run", "--profile", "smoke", "--data-dir", str(bad),
+                           "--output-dir", str(tmp_path / "out"), "--only", "01"],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        f"error: {train}: line 4, column emotion: unknown label 'sorrow'; expected one of "
+        "sadness, anger, neutral, fear, surprise, disgust, joy"]
+    assert "Traceback" not in proc.stderr
+
+
+def _parameters_cell(path: Path) -> dict:
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1, f"{path.name}: expected one tagged parameters cell"
+    values = {}
+    for node in ast.parse(cells[0].source).body:
+        assert isinstance(node, ast.Assign), f"{path.name}: the parameters cell holds only assignments"
+        values[node.targets[0].id] = ast.literal_eval(node.value)
+    return values
+
+
+@pytest.mark.parametrize("notebook", sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.stem)
+def test_notebook_defaults_equal_the_cpu_profile(notebook):
+    expected = load_params("cpu")
+    declared = _parameters_cell(notebook)
+    for key, value in declared.items():
+        assert key in expected, f"{notebook.name}: parameter {key} is in no params file"
+        assert value == expected[key], f"{notebook.name}: default of {key} differs from base.yaml + cpu.yaml"
+
+
+@pytest.mark.parametrize("notebook", sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.stem)
+def test_notebooks_are_committed_without_outputs(notebook):
+    nb = nbformat.read(notebook, as_version=4)
+    assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
