@@ -20,6 +20,12 @@ def _real_dir() -> Path | None:
 
 
 @pytest.fixture(scope="session")
+def maybe_real_dir() -> Path | None:
+    """The real WASSA files where present, else None (callers fall back to synthetic files)."""
+    return _real_dir()
+
+
+@pytest.fixture(scope="session")
 def real_data_dir() -> Path:
     found = _real_dir()
     if found is None:

@@ -1,4 +1,4 @@
-"""``python -m wassa_lib``: run the notebooks of a profile (more subcommands join as the kit grows)."""
+"""``python -m wassa_lib``: run the notebooks of a profile; score new essays with a finished run."""
 from __future__ import annotations
 
 import argparse
@@ -19,13 +19,39 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--data-dir", help="WASSA data directory (default: $WASSA_DATA_DIR, else data/wassa2021)")
     p_run.add_argument("--output-dir", help="run folder (default: outputs/<profile>)")
     p_run.add_argument("--quiet", action="store_true", help="do not echo the notebooks' cell output")
+    p_run.add_argument("--seed", type=int,
+                       help="another seed; the run goes to outputs/<profile>-seed<N> (see the `seeds` parameter of 05)")
+    p_pred = sub.add_parser("predict", help="empathy, distress and emotion for the essays of a CSV/TSV file")
+    p_pred.add_argument("input", help="CSV or TSV file with an 'essay' column (person-feature columns optional)")
+    p_pred.add_argument("--run", required=True, help="a finished run folder, e.g. outputs/cpu")
+    p_pred.add_argument("--output", help="where to write (default: <input>.predictions.csv beside the input)")
+    p_pred.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p_bench = sub.add_parser("bench", help="run a profile and write outputs/<profile>/benchmark.json")
+    p_bench.add_argument("--profile", default="cpu")
+    p_bench.add_argument("--no-run", action="store_true", help="reuse the profile's finished run")
+    p_bench.add_argument("--data-dir", help="WASSA data directory (default: $WASSA_DATA_DIR, else data/wassa2021)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
-        return run.main_run(args.profile, args.only, args.resume, args.data_dir, args.output_dir, args.quiet)
+        return run.main_run(args.profile, args.only, args.resume, args.data_dir, args.output_dir, args.quiet,
+                            args.seed)
+    if args.command == "predict":
+        from .predict import main_predict
+
+        return main_predict(args.run, args.input, args.output, args.overwrite)
+    if args.command == "bench":
+        from .bench import benchmark
+        from .run import RunError
+
+        try:
+            benchmark(args.profile, run=not args.no_run, data_dir=args.data_dir, log_output=False)
+        except RunError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        return 0
     return 2
 
 

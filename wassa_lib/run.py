@@ -167,6 +167,7 @@ class Runner:
     resume: bool = False
     data_dir: str | None = None
     output_dir: str | None = None
+    seed: int | None = None
     log_output: bool = True
     echo: Callable[[str], None] = print
     notebooks_dir: Path = NOTEBOOKS_DIR
@@ -180,6 +181,13 @@ class Runner:
         if self.output_dir:
             self.params["output_dir"] = str(Path(self.output_dir).resolve())
         self.out = RunConfig(profile=self.profile, output_dir=self.params.get("output_dir", "")).out
+        if self.seed is not None and self.seed != self.params.get("seed"):
+            from .evaluation import seed_run_dir
+
+            self.params["seed"] = self.seed
+            if not self.output_dir:
+                self.out = seed_run_dir(self.out, self.seed)
+                self.params["output_dir"] = str(self.out)
         self.manifest_path = self.out / "manifest.json"
 
     def _read_manifest(self) -> dict:
@@ -273,10 +281,10 @@ def _now() -> str:
 
 
 def main_run(profile: str, only: Sequence[str] | None, resume: bool, data_dir: str | None,
-             output_dir: str | None, quiet: bool) -> int:
+             output_dir: str | None, quiet: bool, seed: int | None = None) -> int:
     """CLI entry: run and turn a failure into one line on stderr and exit status 1."""
     try:
-        Runner(profile, only=only, resume=resume, data_dir=data_dir, output_dir=output_dir,
+        Runner(profile, only=only, resume=resume, data_dir=data_dir, output_dir=output_dir, seed=seed,
                log_output=not quiet).run()
     except RunError as err:
         print(f"error: {err}", file=sys.stderr)

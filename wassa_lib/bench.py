@@ -1,0 +1,105 @@
+"""Benchmark of a profile: per-notebook wall time and peak memory, training and inference throughput,
+and the cost of a training step with dynamic padding against padding every essay to 256 tokens."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .config import RunConfig
+from .models import load_model
+from .training import choose_precision
+
+
+def step_cost(model_spec: str, essays: list[str], batch_size: int = 16, steps: int = 5,
+              pad_to: int | None = None, max_length: int = 256, seed: int = 0) -> dict:
+    """Mean seconds of one forward+backward+Adam step of a regression fine-tune.
+
+    ``pad_to=None`` pads each batch to its longest essay, batches drawn from length-sorted
+    essays as the Trainer's length grouping does; ``pad_to=256`` pads every essay to 256 tokens.
+    """
+    model, tokenizer = load_model(model_spec, "regression", corpus=essays, seed=seed)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model.to(device).train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5, weight_decay=0.0)
+    rng = np.random.default_rng(seed)
+    order = np.argsort([len(e) for e in essays]) if pad_to is None else rng.permutation(len(essays))
+    starts = rng.choice(max(1, len(essays) - batch_size), size=steps + 1, replace=False)
+    padding = "longest" if pad_to is None else "max_length"
+    precision = choose_precision("auto")
+    autocast = torch.autocast(device, dtype=torch.bfloat16 if precision == "bf16" else torch.float16,
+                              enabled=precision != "fp32")
+    times, tokens = [], []
+    for i, start in enumerate(starts):
+        batch = [essays[j] for j in order[start:start + batch_size]]
+        enc = tokenizer(batch, truncation=True, max_length=pad_to or max_length, padding=padding,
+                        return_tensors="pt").to(device)
+        labels = torch.zeros(len(batch), device=device)
+        begin = time.perf_counter()
+        with autocast:
+            loss = model(**enc, labels=labels).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        if device == "cuda":
+            torch.cuda.synchronize()
+        if i:  # the first step warms up
+            times.append(time.perf_counter() - begin)
+            tokens.append(enc["input_ids"].shape[1])
+    return {"padding": "dynamic" if pad_to is None else f"max_length_{pad_to}", "batch_size": batch_size,
+            "seconds_per_step": float(np.mean(times)), "mean_padded_length": float(np.mean(tokens)),
+            "steps_timed": len(times)}
+
+
+def collect_training(run_dir: Path) -> dict:
+    """Training throughput that the notebooks recorded (``training`` entries of ``metrics/*.json``)."""
+    found = {}
+    for path in sorted((Path(run_dir) / "metrics").glob("*.json")):
+        found.update(json.loads(path.read_text(encoding="utf-8")).get("training", {}))
+    return found
+
+
+def predict_throughput(run_dir: Path, essays: pd.DataFrame) -> dict:
+    """Essays per second of the ``predict`` path (both tracks) on ``essays``."""
+    from .predict import predict_frame
+
+    start = time.perf_counter()
+    predict_frame(run_dir, essays, echo=lambda _: None)
+    seconds = time.perf_counter() - start
+    return {"essays": len(essays), "seconds": round(seconds, 2), "essays_per_second": round(len(essays) / seconds, 2)}
+
+
+def benchmark(profile: str, run: bool = True, echo: Callable[[str], None] = print, **runner_kwargs) -> dict:
+    """Run the profile (unless ``run`` is False: reuse its finished run) and write ``benchmark.json``."""
+    from .run import Runner, load_params, machine
+
+    if run:
+        Runner(profile, echo=echo, **runner_kwargs).run()
+    params = load_params(profile)
+    cfg = RunConfig(profile=profile, output_dir=runner_kwargs.get("output_dir") or "")
+    manifest = json.loads((cfg.out / "manifest.json").read_text(encoding="utf-8"))
+    data_cfg = RunConfig(profile=profile, data_dir=manifest["params"]["data_dir"], output_dir=str(cfg.out))
+    splits = data_cfg.load_splits()
+    essays = splits.train["essay"].tolist()
+    model_spec = params.get("track1_training", {}).get("model", "packaged-minilm")
+    echo("timing training steps: dynamic padding vs 256 tokens")
+    steps = [step_cost(model_spec, essays, pad_to=None), step_cost(model_spec, essays, pad_to=256)]
+    report = {
+        "profile": profile,
+        "machine": machine(),
+        "notebooks": {name: {k: rec.get(k) for k in ("wall_s", "peak_rss_mb", "peak_gpu_mb") if k in rec}
+                      for name, rec in manifest["notebooks"].items()},
+        "total_wall_s": round(sum(rec.get("wall_s", 0) for rec in manifest["notebooks"].values()), 1),
+        "training": collect_training(cfg.out),
+        "training_step": {"model": model_spec, "runs": steps,
+                          "speedup_dynamic_vs_256": round(steps[1]["seconds_per_step"] / steps[0]["seconds_per_step"], 2)},
+        "predict": predict_throughput(cfg.out, splits.dev),
+    }
+    (cfg.out / "benchmark.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    echo(f"wrote {cfg.out / 'benchmark.json'}")
+    return report

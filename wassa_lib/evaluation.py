@@ -1,0 +1,77 @@
+"""Test-set tables with bootstrap intervals (paper Tables 3 and 5), and the spread over seeds."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import paper
+from .metrics import bootstrap_ci, emotion_scores, pearson, track1_scores
+
+EMOTION_METRICS = ("macro_f1", "micro_f1", "accuracy", "macro_precision", "micro_precision", "macro_recall",
+                   "micro_recall")
+
+
+def emotion_table(gold: Sequence[str], pred: Sequence[str], n_resamples: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Table 5: the seven official metrics with 95% bootstrap intervals, beside the paper's and the task's best."""
+    gold, pred = np.asarray(gold, dtype=object), np.asarray(pred, dtype=object)
+    scores = emotion_scores(list(gold), list(pred))
+    rows = []
+    for metric in EMOTION_METRICS:
+        _, low, high = bootstrap_ci(lambda g, p, m=metric: emotion_scores(list(g), list(p), ndigits=None)[m],
+                                    gold, pred, n_resamples=n_resamples, seed=seed)
+        rows.append({"metric": metric, "ours": scores[metric], "ci95_low": round(low, 4), "ci95_high": round(high, 4),
+                     "paper": paper.TABLE5[metric], "best_in_task": paper.TABLE5_BEST_IN_TASK.get(metric, np.nan)})
+    return pd.DataFrame(rows)
+
+
+def track1_table(gold: pd.DataFrame, pred: pd.DataFrame, n_resamples: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Table 3: Pearson for empathy, distress and their average with 95% bootstrap intervals."""
+    arrays = [gold["empathy"].to_numpy(float), gold["distress"].to_numpy(float),
+              pred["empathy"].to_numpy(float), pred["distress"].to_numpy(float)]
+
+    def average(ge, gd, pe, pd_):
+        return (pearson(ge, pe, ndigits=None) + pearson(gd, pd_, ndigits=None)) / 2
+
+    metrics = {"empathy": lambda ge, gd, pe, pd_: pearson(ge, pe, ndigits=None),
+               "distress": lambda ge, gd, pe, pd_: pearson(gd, pd_, ndigits=None),
+               "average": average}
+    official = track1_scores(*arrays[:2], *arrays[2:])
+    rows = []
+    for name, fn in metrics.items():
+        _, low, high = bootstrap_ci(fn, *arrays, n_resamples=n_resamples, seed=seed)
+        rows.append({"metric": name, "ours": official[name], "ci95_low": round(low, 4), "ci95_high": round(high, 4),
+                     "paper": paper.TABLE3[name], "best_in_task": paper.TABLE3_BEST_IN_TASK[name]})
+    return pd.DataFrame(rows)
+
+
+def seed_run_dir(run_dir: Path, seed: int) -> Path:
+    """Where ``python -m wassa_lib run --seed N`` writes the run of seed N of the same profile."""
+    return Path(run_dir).with_name(f"{Path(run_dir).name}-seed{seed}")
+
+
+def seed_summary(run_dir: Path, seeds: Sequence[int], current_seed: int, current: dict) -> pd.DataFrame:
+    """Mean and standard deviation of the test metrics over the runs of several seeds.
+
+    ``current`` holds this run's metrics; the other seeds' come from their ``metrics/05_test.json``.
+    """
+    per_seed = {current_seed: current}
+    missing = []
+    for seed in seeds:
+        if seed == current_seed:
+            continue
+        path = seed_run_dir(run_dir, seed) / "metrics" / "05_test.json"
+        if path.is_file():
+            per_seed[seed] = json.loads(path.read_text(encoding="utf-8"))
+        else:
+            missing.append(seed)
+    if missing:
+        raise FileNotFoundError(f"no finished run for seed(s) {', '.join(map(str, missing))}: run "
+                                f"`python -m wassa_lib run --profile <profile> --seed N` for each first "
+                                f"(expected {seed_run_dir(run_dir, missing[0])})")
+    frame = pd.DataFrame(per_seed).T
+    return pd.DataFrame({"metric": frame.columns, "mean": frame.mean().to_numpy(), "std": frame.std(ddof=1).to_numpy(),
+                         "seeds": len(frame)})
