@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from wassa_lib.mock import write_mock_carer, write_mock_wassa
+from wassa_lib.run import Runner
 
 REPO = Path(__file__).resolve().parent.parent
 REAL_CANDIDATES = [os.environ.get("WASSA_DATA_DIR"), REPO / "data" / "wassa2021", REPO.parent / "shared" / "data" / "wassa2021"]
@@ -46,3 +47,12 @@ def mock_2021(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def mock_carer(tmp_path_factory) -> Path:
     return write_mock_carer(tmp_path_factory.mktemp("carer"))
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory, maybe_real_dir) -> Path:
+    """Every notebook executed once on the smoke profile (real data where present); shared by the tests."""
+    out = tmp_path_factory.mktemp("smoke") / "run"
+    Runner("smoke", data_dir=str(maybe_real_dir) if maybe_real_dir else "mock", output_dir=str(out),
+           log_output=False, echo=lambda _: None).run()
+    return out

@@ -2,23 +2,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from wassa_lib.run import Runner, list_notebooks
+from wassa_lib.run import list_notebooks
 
 TABLES = {"01": ["table1"], "03": ["table2"], "04": ["table4"], "05": ["table5"]}
-
-
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory, maybe_real_dir) -> Path:
-    out = tmp_path_factory.mktemp("smoke") / "run"
-    real = maybe_real_dir
-    Runner("smoke", data_dir=str(real) if real else "mock", output_dir=str(out), log_output=False).run()
-    return out
 
 
 def test_every_notebook_ran(smoke_run):

@@ -1,0 +1,56 @@
+"""CodaLab submission files and the test-set tables."""
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from wassa_lib import evaluation, submission
+from wassa_lib.metrics import emotion_scores
+
+
+def test_files_have_no_header_tabs_and_input_order(tmp_path):
+    scores = pd.DataFrame({"empathy": [1.5, 2.25, 7.0], "distress": [3.0, 1.0, 4.125]})
+    archive = submission.write_submission(tmp_path, scores, ["joy", "anger", "sadness"], n_expected=3)
+    assert (tmp_path / "predictions_EMP.tsv").read_text() == "1.500000\t3.000000\n2.250000\t1.000000\n7.000000\t4.125000\n"
+    assert (tmp_path / "predictions_EMO.tsv").read_text() == "joy\nanger\nsadness\n"
+    with zipfile.ZipFile(archive) as zf:
+        assert sorted(zf.namelist()) == ["predictions_EMO.tsv", "predictions_EMP.tsv"]
+    assert submission.read_emo(tmp_path / "predictions_EMO.tsv") == ["joy", "anger", "sadness"]
+    pd.testing.assert_frame_equal(submission.read_emp(tmp_path / "predictions_EMP.tsv"), scores)
+
+
+def test_wrong_row_count_or_label_is_refused(tmp_path):
+    scores = pd.DataFrame({"empathy": [1.0, 2.0], "distress": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="2 empathy/distress predictions, but the test file has 3"):
+        submission.write_submission(tmp_path, scores, ["joy"] * 3, n_expected=3)
+    with pytest.raises(ValueError, match="unknown label.*love"):
+        submission.write_submission(tmp_path, scores, ["joy", "love"], n_expected=2)
+    with pytest.raises(ValueError, match="finite"):
+        submission.write_emp(tmp_path / "x.tsv", [1.0, np.nan], [1.0, 2.0])
+
+
+def test_emotion_table_point_estimates_are_the_official_scores():
+    rng = np.random.default_rng(1)
+    gold = rng.choice(["sadness", "anger", "fear", "joy"], size=200)
+    pred = np.where(rng.random(200) < 0.5, gold, "sadness")
+    table = evaluation.emotion_table(gold, pred, n_resamples=200).set_index("metric")
+    official = emotion_scores(list(gold), list(pred))
+    for metric in evaluation.EMOTION_METRICS:
+        assert table.loc[metric, "ours"] == official[metric]
+        assert table.loc[metric, "ci95_low"] <= official[metric] <= table.loc[metric, "ci95_high"]
+    assert table.loc["macro_f1", "paper"] == 0.502 and table.loc["macro_f1", "best_in_task"] == 0.5528
+
+
+def test_seed_summary_needs_every_seed_run(tmp_path):
+    run = tmp_path / "cpu"
+    other = evaluation.seed_run_dir(run, 7) / "metrics"
+    other.mkdir(parents=True)
+    other.joinpath("05_test.json").write_text('{"macro_f1": 0.5, "accuracy": 0.6}')
+    summary = evaluation.seed_summary(run, [42, 7], 42, {"macro_f1": 0.3, "accuracy": 0.6}).set_index("metric")
+    assert summary.loc["macro_f1", "mean"] == pytest.approx(0.4)
+    assert summary.loc["accuracy", "std"] == 0.0 and summary.loc["accuracy", "seeds"] == 2
+    with pytest.raises(FileNotFoundError, match="seed\\(s\\) 9.*--seed N"):
+        evaluation.seed_summary(run, [42, 9], 42, {"macro_f1": 0.3})
