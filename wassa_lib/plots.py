@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import matplotlib
 
@@ -45,4 +46,46 @@ def score_distributions(splits: Splits) -> plt.Figure:
     sns.scatterplot(data=df, x="empathy", y="distress", hue="split", alpha=0.4, s=12, ax=axes[2])
     axes[2].set(title="empathy vs distress")
     fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(gold: Sequence[str], pred: Sequence[str], title: str,
+                     labels: Sequence[str] = EMOTIONS) -> plt.Figure:
+    """Gold (rows) against predicted (columns) labels: cells coloured by the share of the gold row,
+    annotated with counts."""
+    counts = pd.crosstab(pd.Categorical(gold, categories=list(labels)), pd.Categorical(pred, categories=list(labels)),
+                         dropna=False)
+    shares = counts.div(counts.sum(axis=1).replace(0, 1), axis=0)
+    fig, ax = plt.subplots(figsize=(7, 6))
+    sns.heatmap(shares, annot=counts, fmt="d", cmap="Blues", vmin=0, vmax=1, cbar_kws={"label": "share of gold row"},
+                ax=ax)
+    ax.set(title=title, xlabel="predicted", ylabel="gold")
+    return fig
+
+
+def predicted_vs_gold(gold: pd.DataFrame, predicted: pd.DataFrame, title: str = "",
+                      scores: dict[str, float] | None = None) -> plt.Figure:
+    """Scatter of predicted against gold empathy and distress (columns of both frames), with the diagonal;
+    ``scores`` (e.g. Pearson per score) are shown in the panel titles."""
+    values = predicted[["empathy", "distress"]].to_numpy()
+    lo, hi = min(1.0, float(values.min())) - 0.2, max(7.0, float(values.max())) + 0.2
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), sharex=True, sharey=True)
+    for ax, score in zip(axes, ("empathy", "distress")):
+        sns.scatterplot(x=gold[score].to_numpy(), y=predicted[score].to_numpy(), alpha=0.5, s=16, ax=ax)
+        ax.plot([1, 7], [1, 7], color="grey", linestyle="--", linewidth=1)
+        label = score if scores is None else f"{score} (r = {scores[score]:.3f})"
+        ax.set(title=label, xlabel="gold", ylabel="predicted", xlim=(lo, hi), ylim=(lo, hi))
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def track1_comparison(table: pd.DataFrame) -> plt.Figure:
+    """Dev average Pearson per system (one bar each), the paper's rows in their own colour."""
+    df = table.assign(label=table["system"] + "  [" + table["source"] + "]")
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(df) + 1.2))
+    sns.barplot(data=df, y="label", x="average", hue="source", dodge=False, ax=ax)
+    ax.set(title="Track 1 on dev: average Pearson (empathy, distress)", xlabel="average Pearson r", ylabel="")
+    ax.legend(title="", loc="lower right")
     return fig

@@ -189,12 +189,17 @@ class Runner:
                 self.out = seed_run_dir(self.out, self.seed)
                 self.params["output_dir"] = str(self.out)
         self.manifest_path = self.out / "manifest.json"
+        self._touched: set[str] = set()
 
     def _read_manifest(self) -> dict:
         return json.loads(self.manifest_path.read_text(encoding="utf-8")) if self.manifest_path.is_file() else {}
 
     def _write_manifest(self, manifest: dict) -> None:
+        """Write atomically, keeping the records of notebooks that another run wrote meanwhile."""
         self.out.mkdir(parents=True, exist_ok=True)
+        on_disk = self._read_manifest().get("notebooks", {})
+        mine = {name: manifest["notebooks"][name] for name in self._touched}
+        manifest["notebooks"] = {**manifest["notebooks"], **on_disk, **mine}
         tmp = self.manifest_path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         tmp.replace(self.manifest_path)
@@ -250,6 +255,7 @@ class Runner:
             params = {k: v for k, v in self.params.items() if k in wanted}
             self.echo(f"[{i}/{len(notebooks)}] {nb.stem}: running ({self.profile} profile)")
             manifest["notebooks"][nb.stem] = {"status": RUNNING, "started": _now()}
+            self._touched.add(nb.stem)
             self._write_manifest(manifest)
             start = time.perf_counter()
             with PeakMemory() as memory:

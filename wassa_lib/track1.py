@@ -1,0 +1,342 @@
+"""Track 1: fine-tune one encoder per score, embed essays with it, and predict from the saved artifacts.
+
+The paper (Section 4.1) fine-tunes a pre-trained encoder separately for empathy
+and for distress (a regression head, MSE loss, Adam at lr 2e-5), then
+concatenates the two fine-tuned essay embeddings with the scaled person
+features and feeds them to a regressor. This module covers the encoder side;
+:mod:`wassa_lib.features` builds the concatenated features and
+:mod:`wassa_lib.regressors` the regressors.
+
+Artifacts of a run, under ``<run folder>/artifacts/track1/``::
+
+    empathy_model/, distress_model/   save_pretrained model + tokenizer (safetensors), track1.json
+    encoders.json                     pooling, max length, batch size of the embeddings
+    embeddings/<split>.npz            message_id, empathy, distress (embeddings), *_head (head predictions)
+    best_regressor.joblib             the selected regressor pipeline (notebook 03)
+    text_only_regressor.joblib        the same regressor without person features (notebook 03)
+    selection.json                    which regressor was selected and its dev scores (notebook 03)
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import warnings
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, EvalPrediction,
+                          PreTrainedModel, PreTrainedTokenizerBase, Trainer, set_seed)
+
+from .config import POOLINGS, TrainingConfig
+from .data import PERSON_FEATURES, SCORES
+from .metrics import pearson
+from .models import load_model
+from .training import choose_precision, resume_checkpoint, tokenize_frame, training_arguments
+
+EMBEDDING_SPLITS = ("train", "validation", "dev", "test")
+SUMMARY_FILE = "track1.json"
+ENCODERS_FILE = "encoders.json"
+SELECTION_FILE = "selection.json"
+BEST_PIPELINE = "best_regressor.joblib"
+TEXT_ONLY_PIPELINE = "text_only_regressor.joblib"
+
+
+def track1_dir(run_dir: str | Path) -> Path:
+    """``<run folder>/artifacts/track1``, where every Track-1 artifact lives."""
+    return Path(run_dir) / "artifacts" / "track1"
+
+
+def model_dir(track_dir: Path, score: str) -> Path:
+    return Path(track_dir) / f"{score}_model"
+
+
+def embeddings_path(track_dir: Path, split: str) -> Path:
+    return Path(track_dir) / "embeddings" / f"{split}.npz"
+
+
+def _check_score(score: str) -> None:
+    if score not in SCORES:
+        raise ValueError(f"score must be one of {', '.join(SCORES)}, got {score!r}")
+
+
+def _check_pooling(pooling: str) -> None:
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, got {pooling!r}")
+
+
+def _require_file(path: Path, writer: str) -> Path:
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found; {writer} writes it (run it first with the same profile)")
+    return path
+
+
+@dataclass
+class FineTuned:
+    """One fine-tuned encoder: model and tokenizer plus what the run learned about it.
+
+    The head was trained on standardised scores, ``(score - label_mean) / label_std``
+    with the mean and standard deviation of the fit split, so that a freshly
+    initialised head starts at the right scale; Pearson is unaffected.
+    """
+
+    score: str
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    label_mean: float
+    label_std: float
+    validation_pearson: float
+    seconds: float
+    training: dict = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        """What ``track1.json`` records beside the saved model (throughput under ``training``)."""
+        return {"score": self.score, "label_mean": self.label_mean, "label_std": self.label_std,
+                "validation_pearson": self.validation_pearson, "seconds": self.seconds, "training": self.training}
+
+
+def _pearson_metric(prediction: EvalPrediction) -> dict[str, float]:
+    return {"pearson": pearson(prediction.label_ids, prediction.predictions, ndigits=None)}
+
+
+def _standardised(frame: pd.DataFrame, score: str, mean: float, std: float) -> pd.DataFrame:
+    return frame.assign(labels=((frame[score] - mean) / std).astype("float32"))
+
+
+def save_fine_tuned(tuned: FineTuned, directory: Path) -> Path:
+    """``save_pretrained`` of model and tokenizer (safetensors) plus ``track1.json``, written last."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    tuned.model.save_pretrained(directory)
+    tuned.tokenizer.save_pretrained(directory)
+    (directory / SUMMARY_FILE).write_text(json.dumps(tuned.summary(), indent=2) + "\n", encoding="utf-8")
+    return directory
+
+
+def load_fine_tuned(directory: Path) -> FineTuned:
+    """A fine-tuned encoder saved by :func:`save_fine_tuned`."""
+    directory = Path(directory)
+    summary = json.loads(_require_file(directory / SUMMARY_FILE, "notebook 02").read_text(encoding="utf-8"))
+    model = AutoModelForSequenceClassification.from_pretrained(directory)
+    tokenizer = AutoTokenizer.from_pretrained(directory)
+    return FineTuned(model=model, tokenizer=tokenizer, **summary)
+
+
+def fine_tune(score: str, fit: pd.DataFrame, valid: pd.DataFrame, cfg: TrainingConfig, work_dir: Path,
+              resume: bool = False) -> FineTuned:
+    """Fine-tune ``cfg.model`` with a regression head (MSE) for ``score`` with the Trainer.
+
+    Trains on ``fit``, evaluates Pearson on ``valid`` after every epoch and reloads
+    the best epoch's checkpoint; checkpoints go to ``work_dir/checkpoints`` and are
+    deleted once the best model is saved to ``work_dir`` (see :func:`save_fine_tuned`).
+    With ``resume``, an already saved model is loaded instead of trained, and an
+    interrupted training continues from its last checkpoint.
+    """
+    _check_score(score)
+    work_dir = Path(work_dir)
+    if resume and (work_dir / SUMMARY_FILE).is_file():
+        return load_fine_tuned(work_dir)
+    start = time.perf_counter()
+    set_seed(cfg.seed)
+    model, tokenizer = load_model(cfg.model, "regression", corpus=fit["essay"].tolist(), seed=cfg.seed)
+    mean, std = float(fit[score].mean()), float(fit[score].std())
+    if not std > 0:
+        raise ValueError(f"{score} is constant on the fit split; cannot fine-tune a regression head")
+    checkpoints = work_dir / "checkpoints"
+    trainer = Trainer(
+        model=model,
+        args=training_arguments(cfg, checkpoints, metric_for_best="pearson", greater_is_better=True,
+                                dataloader_pin_memory=torch.cuda.is_available()),
+        train_dataset=tokenize_frame(_standardised(fit, score, mean, std), tokenizer, cfg.max_length, ["labels"]),
+        eval_dataset=tokenize_frame(_standardised(valid, score, mean, std), tokenizer, cfg.max_length, ["labels"]),
+        data_collator=DataCollatorWithPadding(tokenizer),
+        processing_class=tokenizer,
+        compute_metrics=_pearson_metric,
+    )
+    result = trainer.train(resume_from_checkpoint=resume_checkpoint(checkpoints, resume))
+    best = trainer.state.best_metric
+    validation_pearson = float(best if best is not None else trainer.evaluate()["eval_pearson"])
+    training = {"model": cfg.model, "steps": result.global_step, "epochs": cfg.epochs,
+                "train_seconds": round(result.metrics["train_runtime"], 1),
+                "samples_per_second": round(result.metrics["train_samples_per_second"], 2)}
+    tuned = FineTuned(score=score, model=trainer.model, tokenizer=tokenizer, label_mean=mean, label_std=std,
+                      validation_pearson=validation_pearson, seconds=time.perf_counter() - start, training=training)
+    save_fine_tuned(tuned, work_dir)
+    shutil.rmtree(checkpoints, ignore_errors=True)
+    return tuned
+
+
+def _pool(output, attention_mask: torch.Tensor, pooling: str) -> torch.Tensor:
+    """``cls``: the pooled output the head reads (BERT's pooler over [CLS]; the raw [CLS] state where the
+    encoder has no pooler); ``mean``: the attention-masked mean of the last hidden states."""
+    if pooling == "cls":
+        pooled = getattr(output, "pooler_output", None)
+        return pooled if pooled is not None else output.last_hidden_state[:, 0]
+    mask = attention_mask.unsqueeze(-1).to(output.last_hidden_state.dtype)
+    return (output.last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+
+def encode(tuned: FineTuned, texts: Sequence[str], pooling: str, max_length: int, batch_size: int = 64,
+           precision: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """Essay embeddings and head predictions (in score units) of a fine-tuned encoder, in input order.
+
+    Essays are sorted by length and padded per batch to the longest one; inference
+    runs under ``torch.inference_mode`` (mixed precision on a GPU).
+    """
+    _check_pooling(pooling)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model = tuned.model.to(device).eval()
+    dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(choose_precision(precision))
+    autocast = torch.autocast(device.type, dtype=dtype) if dtype is not None else nullcontext()
+    encodings = tuned.tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
+    order = np.argsort([-len(ids) for ids in encodings], kind="stable")
+    captured: dict = {}
+    hook = model.base_model.register_forward_hook(lambda _m, _i, out: captured.__setitem__("out", out))
+    embeddings = np.empty((len(texts), model.config.hidden_size), dtype=np.float32)
+    heads = np.empty(len(texts), dtype=np.float32)
+    try:
+        with torch.inference_mode(), autocast:
+            for start in range(0, len(order), batch_size):
+                rows = order[start:start + batch_size]
+                batch = tuned.tokenizer.pad([{"input_ids": encodings[i]} for i in rows], return_tensors="pt")
+                batch = {k: v.to(device) for k, v in batch.items()}
+                logits = model(**batch).logits.float().squeeze(-1)
+                embeddings[rows] = _pool(captured["out"], batch["attention_mask"], pooling).float().cpu().numpy()
+                heads[rows] = logits.cpu().numpy()
+    finally:
+        hook.remove()
+    return embeddings, heads * tuned.label_std + tuned.label_mean
+
+
+@dataclass
+class SplitEmbeddings:
+    """Both encoders' embeddings of one split's essays, row-aligned with ``message_id``."""
+
+    message_id: np.ndarray
+    empathy: np.ndarray
+    distress: np.ndarray
+    empathy_head: np.ndarray
+    distress_head: np.ndarray
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        """``emb["empathy"]`` (an embedding matrix), ``emb["empathy_head"]`` (head predictions), ..."""
+        if name not in self.__dataclass_fields__:
+            raise KeyError(f"{name!r}; expected one of {', '.join(self.__dataclass_fields__)}")
+        return getattr(self, name)
+
+    def heads(self) -> pd.DataFrame:
+        """The fine-tuned encoders' own predictions, columns empathy and distress."""
+        return pd.DataFrame({"empathy": self.empathy_head, "distress": self.distress_head})
+
+
+def save_embeddings(emb: SplitEmbeddings, path: Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {k: np.asarray(v) for k, v in asdict(emb).items()}
+    np.savez(path, **{**arrays, "message_id": arrays["message_id"].astype(str)})
+    return path
+
+
+def load_embeddings(track_dir: Path, split: str, message_ids: Sequence[str] | None = None) -> SplitEmbeddings:
+    """Embeddings of ``split`` written by notebook 02; checks the rows against ``message_ids`` when given."""
+    if split not in EMBEDDING_SPLITS:
+        raise ValueError(f"split must be one of {', '.join(EMBEDDING_SPLITS)}, got {split!r}")
+    path = _require_file(embeddings_path(track_dir, split), "notebook 02")
+    with np.load(path, allow_pickle=False) as data:
+        emb = SplitEmbeddings(**{k: data[k] for k in SplitEmbeddings.__dataclass_fields__})
+    if message_ids is not None and not np.array_equal(emb.message_id, np.asarray(message_ids, dtype=str)):
+        raise ValueError(f"{path}: its essays differ from the {split} split here; rerun notebook 02 with the same "
+                         "seed, valid_fraction and max_train_samples")
+    return emb
+
+
+def embed_splits(models: dict[str, FineTuned], frames: dict[str, pd.DataFrame], pooling: str, max_length: int,
+                 batch_size: int = 64, precision: str = "auto") -> dict[str, SplitEmbeddings]:
+    """Every split's essays through both encoders (one length-sorted pass over all splits per encoder)."""
+    texts = pd.concat([frame["essay"] for frame in frames.values()], ignore_index=True).tolist()
+    bounds = np.cumsum([0] + [len(frame) for frame in frames.values()])
+    encoded = {score: encode(models[score], texts, pooling, max_length, batch_size, precision) for score in SCORES}
+    out = {}
+    for (split, frame), lo, hi in zip(frames.items(), bounds[:-1], bounds[1:]):
+        out[split] = SplitEmbeddings(
+            message_id=frame["message_id"].to_numpy(dtype=str),
+            **{score: encoded[score][0][lo:hi] for score in SCORES},
+            **{f"{score}_head": encoded[score][1][lo:hi] for score in SCORES},
+        )
+    return out
+
+
+def write_encoders_info(track_dir: Path, pooling: str, max_length: int, batch_size: int, model_spec: str) -> Path:
+    """``encoders.json``: how the embeddings were made, so that :func:`predict_scores` makes them the same way."""
+    _check_pooling(pooling)
+    path = Path(track_dir) / ENCODERS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    info = {"pooling": pooling, "max_length": max_length, "batch_size": batch_size, "model": model_spec}
+    path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def save_selection(track_dir: Path, regressor: str, pipeline, text_only_pipeline, scores: dict) -> Path:
+    """Notebook 03's choice: both fitted pipelines (joblib) and ``selection.json`` naming the regressor."""
+    import joblib
+
+    track_dir = Path(track_dir)
+    track_dir.mkdir(parents=True, exist_ok=True)
+    joblib.dump(pipeline, track_dir / BEST_PIPELINE)
+    joblib.dump(text_only_pipeline, track_dir / TEXT_ONLY_PIPELINE)
+    selection = {"regressor": regressor, "pipelines": {"full": BEST_PIPELINE, "text_only": TEXT_ONLY_PIPELINE},
+                 "scores": scores}
+    path = track_dir / SELECTION_FILE
+    path.write_text(json.dumps(selection, indent=2, default=float) + "\n", encoding="utf-8")
+    return path
+
+
+def _stamp(directory: Path) -> int:
+    return (_require_file(Path(directory) / SUMMARY_FILE, "notebook 02")).stat().st_mtime_ns
+
+
+@lru_cache(maxsize=2)
+def _cached_fine_tuned(directory: str, stamp: int) -> FineTuned:
+    """Loaded once per saved model (``stamp``: when it was written), for repeated predictions in chunks."""
+    return load_fine_tuned(Path(directory))
+
+
+def predict_scores(run_dir: Path, frame: pd.DataFrame) -> pd.DataFrame:
+    """Empathy and distress for the essays of ``frame`` from a finished run's saved artifacts.
+
+    Loads both fine-tuned encoders, embeds ``frame["essay"]`` as notebook 02 did and
+    applies the regressor pipeline notebook 03 selected. Where ``frame`` lacks a
+    person feature (column missing or any value missing) the text-only variant is
+    used, with a warning. Returns columns ``empathy`` and ``distress`` in the row
+    order (and with the index) of ``frame``.
+    """
+    import joblib
+
+    from .features import feature_frame
+
+    if "essay" not in frame.columns:
+        raise KeyError("frame lacks the column essay")
+    track_dir = track1_dir(run_dir)
+    info = json.loads(_require_file(track_dir / ENCODERS_FILE, "notebook 02").read_text(encoding="utf-8"))
+    selection = json.loads(_require_file(track_dir / SELECTION_FILE, "notebook 03").read_text(encoding="utf-8"))
+    missing = [c for c in PERSON_FEATURES if c not in frame.columns or frame[c].isna().any()]
+    if missing:
+        warnings.warn(f"frame lacks person feature(s) {', '.join(missing)}: predicting with the text-only "
+                      f"{selection['regressor']} pipeline", stacklevel=2)
+    pipeline_file = TEXT_ONLY_PIPELINE if missing else BEST_PIPELINE
+    pipeline = joblib.load(_require_file(track_dir / pipeline_file, "notebook 03"))
+    embedded = {}
+    for score in SCORES:
+        tuned = _cached_fine_tuned(str(model_dir(track_dir, score)), _stamp(model_dir(track_dir, score)))
+        embedded[score] = encode(tuned, frame["essay"].tolist(), info["pooling"], info["max_length"],
+                                 info["batch_size"])[0]
+    person = frame[[c for c in PERSON_FEATURES if c not in missing]]
+    features = feature_frame(person.assign(essay=frame["essay"].to_numpy()), embedded["empathy"], embedded["distress"])
+    predicted = pipeline.predict(features)
+    return pd.DataFrame(predicted, columns=list(SCORES), index=frame.index)
