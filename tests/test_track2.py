@@ -256,6 +256,17 @@ def test_resume_trains_again_when_the_settings_changed(tiny_run, tmp_path, capsy
     assert saved["settings"]["training"]["learning_rate"] == 1e-3
 
 
+def test_resume_skips_a_checkpoint_whose_save_was_interrupted(tmp_path, capsys):
+    complete, cut_off = tmp_path / "checkpoint-5", tmp_path / "checkpoint-10"
+    for folder in (complete, cut_off):
+        folder.mkdir()
+        (folder / "config.json").write_text("{}")
+    (complete / "trainer_state.json").write_text("{}")
+    assert track2._resume_from(tmp_path, resume=False) is None and cut_off.exists()
+    assert track2._resume_from(tmp_path, resume=True) == str(complete)
+    assert not cut_off.exists() and "incomplete checkpoint removed" in capsys.readouterr().out
+
+
 def test_predict_emotions_without_a_selection_says_what_to_run(tmp_path):
     with pytest.raises(FileNotFoundError, match="run notebook 04"):
         track2.predict_emotions(tmp_path, ["an essay"])

@@ -298,6 +298,17 @@ class LabelScoringTrainer(Seq2SeqTrainer):
         return metrics
 
 
+def _resume_from(checkpoints: Path, resume: bool) -> str | None:
+    """The last complete checkpoint to resume from; one that an interrupted save left without its
+    ``trainer_state.json`` (written last) is deleted first."""
+    last = resume_checkpoint(checkpoints, resume)
+    while last and not (Path(last) / "trainer_state.json").is_file():
+        print(f"{last}: incomplete checkpoint removed")
+        shutil.rmtree(last)
+        last = resume_checkpoint(checkpoints, resume)
+    return last
+
+
 def _finish(trainer: Trainer, out_dir: Path) -> None:
     """Save the reloaded best model and its tokenizer to ``out_dir/model``; drop the checkpoints."""
     trainer.save_model(str(out_dir / MODEL_DIR))
@@ -317,7 +328,7 @@ def train_classifier(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame
     trainer = Trainer(model=model, args=training_arguments(cfg, out_dir / CHECKPOINT_DIR, "macro_f1"),
                       train_dataset=datasets[0], eval_dataset=datasets[1], processing_class=tokenizer,
                       data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=_classification_metrics)
-    trainer.train(resume_from_checkpoint=resume_checkpoint(out_dir / CHECKPOINT_DIR, resume))
+    trainer.train(resume_from_checkpoint=_resume_from(out_dir / CHECKPOINT_DIR, resume))
     _finish(trainer, out_dir)
     return trainer.model, tokenizer, float(trainer.state.best_metric)
 
@@ -341,7 +352,7 @@ def train_generator(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame,
         train_dataset=datasets[0], eval_dataset=datasets[1], processing_class=tokenizer,
         data_collator=DataCollatorForSeq2Seq(tokenizer), valid=valid, labels=labels,
         max_length=cfg.max_length)
-    trainer.train(resume_from_checkpoint=resume_checkpoint(out_dir / CHECKPOINT_DIR, resume))
+    trainer.train(resume_from_checkpoint=_resume_from(out_dir / CHECKPOINT_DIR, resume))
     _finish(trainer, out_dir)
     return trainer.model, tokenizer, float(trainer.state.best_metric)
 
