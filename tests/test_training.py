@@ -86,7 +86,19 @@ def test_training_arguments_group_by_length_and_keep_best(tmp_path):
 
 def test_resume_checkpoint(tmp_path):
     assert resume_checkpoint(tmp_path, resume=True) is None
-    (tmp_path / "checkpoint-10").mkdir()
-    (tmp_path / "checkpoint-20").mkdir()
+    for step in (10, 20):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+        (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text("{}")
     assert resume_checkpoint(tmp_path, resume=False) is None
     assert resume_checkpoint(tmp_path, resume=True).endswith("checkpoint-20")
+
+
+def test_resume_skips_a_checkpoint_whose_save_was_interrupted(tmp_path, capsys):
+    complete, cut_off = tmp_path / "checkpoint-5", tmp_path / "checkpoint-10"
+    for folder in (complete, cut_off):
+        folder.mkdir()
+        (folder / "config.json").write_text("{}")
+    (complete / "trainer_state.json").write_text("{}")
+    assert resume_checkpoint(tmp_path, resume=False) is None and cut_off.exists()
+    assert resume_checkpoint(tmp_path, resume=True) == str(complete)
+    assert not cut_off.exists() and "incomplete checkpoint removed" in capsys.readouterr().out

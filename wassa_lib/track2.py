@@ -59,7 +59,7 @@ from .config import TrainingConfig
 from .data import EMOTIONS, subsample
 from .metrics import EmotionScores, bootstrap_ci, emotion_scores, macro_f1
 from .models import load_model
-from .training import resume_checkpoint, tokenize_frame, training_arguments
+from .training import resume_checkpoint, throughput, tokenize_frame, training_arguments
 
 FAMILIES = ("classification", "generation")
 TRACK2_DIR = "track2"
@@ -298,17 +298,6 @@ class LabelScoringTrainer(Seq2SeqTrainer):
         return metrics
 
 
-def _resume_from(checkpoints: Path, resume: bool) -> str | None:
-    """The last complete checkpoint to resume from; one that an interrupted save left without its
-    ``trainer_state.json`` (written last) is deleted first."""
-    last = resume_checkpoint(checkpoints, resume)
-    while last and not (Path(last) / "trainer_state.json").is_file():
-        print(f"{last}: incomplete checkpoint removed")
-        shutil.rmtree(last)
-        last = resume_checkpoint(checkpoints, resume)
-    return last
-
-
 def _finish(trainer: Trainer, out_dir: Path) -> None:
     """Save the reloaded best model and its tokenizer to ``out_dir/model``; drop the checkpoints."""
     trainer.save_model(str(out_dir / MODEL_DIR))
@@ -316,9 +305,10 @@ def _finish(trainer: Trainer, out_dir: Path) -> None:
 
 
 def train_classifier(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame, out_dir: Path,
-                     resume: bool = False) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, float]:
+                     resume: bool = False) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, float, dict]:
     """Fine-tune ``cfg.model`` with a 7-way BCE head; returns the best model (by validation macro-F1),
-    its tokenizer and that validation macro-F1. The model is saved to ``out_dir/model``."""
+    its tokenizer, that validation macro-F1 and the training throughput. The model is saved to
+    ``out_dir/model``."""
     model, tokenizer = load_model(cfg.model, "classification", num_labels=len(EMOTIONS), corpus=list(fit["essay"]),
                                   seed=cfg.seed)
     model.config.id2label = dict(enumerate(EMOTIONS))
@@ -328,16 +318,17 @@ def train_classifier(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame
     trainer = Trainer(model=model, args=training_arguments(cfg, out_dir / CHECKPOINT_DIR, "macro_f1"),
                       train_dataset=datasets[0], eval_dataset=datasets[1], processing_class=tokenizer,
                       data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=_classification_metrics)
-    trainer.train(resume_from_checkpoint=_resume_from(out_dir / CHECKPOINT_DIR, resume))
+    output = trainer.train(resume_from_checkpoint=resume_checkpoint(out_dir / CHECKPOINT_DIR, resume))
     _finish(trainer, out_dir)
-    return trainer.model, tokenizer, float(trainer.state.best_metric)
+    return trainer.model, tokenizer, float(trainer.state.best_metric), throughput(cfg, output)
 
 
 def train_generator(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame, out_dir: Path,
                     labels: Sequence[str] = EMOTIONS, resume: bool = False, corpus: Sequence[str] | None = None
-                    ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, float]:
+                    ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, float, dict]:
     """Fine-tune the seq2seq model ``cfg.model`` to emit ``label + eos``; returns the best model (by
-    validation macro-F1 of label scoring over ``labels``), its tokenizer and that macro-F1.
+    validation macro-F1 of label scoring over ``labels``), its tokenizer, that macro-F1 and the
+    training throughput.
 
     ``corpus`` trains the tokenizer of a tiny model (default: the ``fit`` texts). The
     model is saved to ``out_dir/model``.
@@ -352,9 +343,9 @@ def train_generator(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame,
         train_dataset=datasets[0], eval_dataset=datasets[1], processing_class=tokenizer,
         data_collator=DataCollatorForSeq2Seq(tokenizer), valid=valid, labels=labels,
         max_length=cfg.max_length)
-    trainer.train(resume_from_checkpoint=_resume_from(out_dir / CHECKPOINT_DIR, resume))
+    output = trainer.train(resume_from_checkpoint=resume_checkpoint(out_dir / CHECKPOINT_DIR, resume))
     _finish(trainer, out_dir)
-    return trainer.model, tokenizer, float(trainer.state.best_metric)
+    return trainer.model, tokenizer, float(trainer.state.best_metric), throughput(cfg, output)
 
 
 def _saved_result(folder: Path, settings: dict) -> dict | None:
@@ -384,10 +375,10 @@ def train_stage1(base: str, carer: CarerSplits, incremental: IncrementalConfig, 
         return out_dir / MODEL_DIR, saved
     start = time.perf_counter()
     train, val = incremental.data(carer, seed)
-    _, _, valid_f1 = train_generator(incremental.training_for(base, seed), train, val, out_dir, CARER_LABELS,
-                                     resume, corpus=[*train["essay"], *corpus])
+    _, _, valid_f1, training = train_generator(incremental.training_for(base, seed), train, val, out_dir,
+                                               CARER_LABELS, resume, corpus=[*train["essay"], *corpus])
     summary = {"carer_train_lines": len(train), "carer_valid_lines": len(val), "carer_valid_macro_f1": valid_f1,
-               "seconds": round(time.perf_counter() - start, 1), "settings": settings}
+               "seconds": round(time.perf_counter() - start, 1), "training": training, "settings": settings}
     (out_dir / RESULT_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return out_dir / MODEL_DIR, summary
 
@@ -406,6 +397,7 @@ class ModelResult:
     invalid_generations: int | None = None
     generated: list[str] | None = None
     stage1: dict | None = None
+    training: dict | None = None
 
     def save(self, folder: Path, dev: pd.DataFrame, settings: dict) -> None:
         """``result.json`` (scores, timings, the ``settings`` it was trained with) and ``dev_predictions.csv``
@@ -417,7 +409,8 @@ class ModelResult:
             frame["generated"] = self.generated
         frame.to_csv(folder / PREDICTIONS_FILE, index=False)
         record = {"scores": self.scores, "valid_macro_f1": self.valid_macro_f1, "seconds": self.seconds,
-                  "invalid_generations": self.invalid_generations, "stage1": self.stage1, "settings": settings}
+                  "invalid_generations": self.invalid_generations, "stage1": self.stage1, "training": self.training,
+                  "settings": settings}
         (folder / RESULT_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
     @classmethod
@@ -427,7 +420,8 @@ class ModelResult:
         return cls(spec=spec, predictions=list(frame["predicted"]), scores=record["scores"],
                    valid_macro_f1=record["valid_macro_f1"], seconds=record["seconds"],
                    invalid_generations=record["invalid_generations"],
-                   generated=list(frame["generated"]) if "generated" in frame else None, stage1=record["stage1"])
+                   generated=list(frame["generated"]) if "generated" in frame else None, stage1=record["stage1"],
+                   training=record.get("training"))
 
 
 def run_model(spec: Track2Model, fit: pd.DataFrame, valid: pd.DataFrame, dev: pd.DataFrame, root: Path,
@@ -447,7 +441,7 @@ def run_model(spec: Track2Model, fit: pd.DataFrame, valid: pd.DataFrame, dev: pd
     start = time.perf_counter()
     cfg, essays, stage1 = spec.training, list(dev["essay"]), None
     if spec.family == "classification":
-        model, tokenizer, valid_f1 = train_classifier(cfg, fit, valid, folder, resume)
+        model, tokenizer, valid_f1, training = train_classifier(cfg, fit, valid, folder, resume)
         predictions = predict_classifier(model, tokenizer, essays, cfg.max_length, cfg.eval_batch_size)
         generated = invalid = None
     else:
@@ -459,13 +453,13 @@ def run_model(spec: Track2Model, fit: pd.DataFrame, valid: pd.DataFrame, dev: pd
             print(f"{spec.name}: stage 1 on {stage1['carer_train_lines']} CARER lines, validation macro-F1 "
                   f"{stage1['carer_valid_macro_f1']:.4f}, {stage1['seconds']:.0f} s")
             cfg = dataclasses.replace(cfg, model=str(stage1_model))
-        model, tokenizer, valid_f1 = train_generator(cfg, fit, valid, folder, EMOTIONS, resume)
+        model, tokenizer, valid_f1, training = train_generator(cfg, fit, valid, folder, EMOTIONS, resume)
         predictions = predict_generation(model, tokenizer, essays, EMOTIONS, cfg.max_length, cfg.eval_batch_size)
         generated = generate_free(model, tokenizer, essays, EMOTIONS, cfg.max_length, cfg.eval_batch_size)
         invalid = count_invalid(generated)
     result = ModelResult(spec=spec, predictions=predictions, scores=emotion_scores(dev["emotion"], predictions),
                          valid_macro_f1=valid_f1, seconds=round(time.perf_counter() - start, 1),
-                         invalid_generations=invalid, generated=generated, stage1=stage1)
+                         invalid_generations=invalid, generated=generated, stage1=stage1, training=training)
     result.save(folder, dev, settings)
     extra = "" if invalid is None else f", {invalid} invalid free generations"
     print(f"{spec.name}: dev macro-F1 {result.scores['macro_f1']:.4f}{extra}, {result.seconds:.0f} s")
@@ -517,6 +511,18 @@ def incremental_effect(results: Sequence[ModelResult], gold: Sequence[str], n_re
                      "gain": round(gain, 4), "gain_ci_low": round(low, 4), "gain_ci_high": round(high, 4)})
     return pd.DataFrame(rows, columns=["base", "without", "with", "macro_f1_without", "macro_f1_with", "gain",
                                        "gain_ci_low", "gain_ci_high"])
+
+
+def training_throughput(results: Sequence[ModelResult]) -> dict[str, dict]:
+    """The training throughput of every model (and of its CARER stage), keyed ``track2_<name>``,
+    as the benchmark reads it from the notebook's metrics."""
+    found = {}
+    for r in results:
+        if r.stage1 and r.stage1.get("training"):
+            found[f"track2_{r.spec.name}_stage1"] = r.stage1["training"]
+        if r.training:
+            found[f"track2_{r.spec.name}"] = r.training
+    return found
 
 
 def select_best(results: Sequence[ModelResult], root: Path) -> ModelResult:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 from typing import Sequence
 
@@ -9,7 +10,7 @@ import pandas as pd
 import torch
 from datasets import Dataset
 from transformers import PreTrainedTokenizerBase, Seq2SeqTrainingArguments, TrainingArguments
-from transformers.trainer_utils import get_last_checkpoint
+from transformers.trainer_utils import TrainOutput, get_last_checkpoint
 
 from .config import TrainingConfig
 
@@ -110,7 +111,23 @@ def training_arguments(cfg: TrainingConfig, output_dir: Path, metric_for_best: s
 
 
 def resume_checkpoint(output_dir: Path, resume: bool) -> str | None:
-    """The last checkpoint in ``output_dir`` when resuming, else None (start afresh)."""
+    """The last complete checkpoint in ``output_dir`` when resuming, else None (start afresh).
+
+    A checkpoint that an interrupted save left without its ``trainer_state.json`` (written
+    last) is deleted first, so a resume never reads half a checkpoint.
+    """
     if not resume or not Path(output_dir).is_dir():
         return None
-    return get_last_checkpoint(str(output_dir))
+    last = get_last_checkpoint(str(output_dir))
+    while last and not (Path(last) / "trainer_state.json").is_file():
+        print(f"{last}: incomplete checkpoint removed")
+        shutil.rmtree(last)
+        last = get_last_checkpoint(str(output_dir))
+    return last
+
+
+def throughput(cfg: TrainingConfig, output: TrainOutput) -> dict:
+    """What a finished ``Trainer.train`` cost: optimiser steps, seconds and essays per second."""
+    return {"model": cfg.model, "steps": output.global_step, "epochs": cfg.epochs,
+            "train_seconds": round(output.metrics["train_runtime"], 1),
+            "samples_per_second": round(output.metrics["train_samples_per_second"], 2)}
