@@ -4,6 +4,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from transformers import AutoModel, AutoModelForSeq2SeqLM
+
 from wassa_lib import models
 from wassa_lib.data import EMOTIONS
 from wassa_lib.models import ModelSpecError, load_model
@@ -43,6 +45,40 @@ def test_tiny_models_are_seeded():
     a, _ = load_model(models.TINY_ENCODER, "regression", corpus=CORPUS, seed=3)
     b, _ = load_model(models.TINY_ENCODER, "regression", corpus=CORPUS, seed=3)
     assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters()))
+
+
+def test_tokenizer_vocabulary_is_built_deterministically():
+    corpus = ["zebra apple apple", "mango zebra kiwi"]
+    vocab = models.train_wordpiece(corpus, vocab_size=10_000).get_vocab()
+    assert vocab == models.train_wordpiece(list(corpus), vocab_size=10_000).get_vocab()
+    words = sorted((vocab[w], w) for w in ("apple", "zebra", "kiwi", "mango"))
+    assert [w for _, w in words] == ["apple", "zebra", "kiwi", "mango"]  # by frequency, ties alphabetical
+    small = models.train_wordpiece(corpus, vocab_size=1).get_vocab()
+    assert "apple" not in small and "##e" in small and "sadness" in small
+    assert models.train_wordpiece(corpus, vocab_size=1).tokenize("apple") == ["a", "##p", "##p", "##l", "##e"]
+
+
+@pytest.mark.parametrize("name, millions", [("bert-base-uncased", 110), ("albert-base-v2", 11.7),
+                                            ("t5-base", 223), ("google/pegasus-xsum", 570)])
+def test_random_init_shapes_have_the_published_sizes(name, millions):
+    tok = models.train_wordpiece(CORPUS)
+    config = models.shape_config(name, tok)
+    auto = AutoModelForSeq2SeqLM if config.is_encoder_decoder else AutoModel
+    with torch.device("meta"):
+        model = auto.from_config(config)
+    assert sum(p.numel() for p in model.parameters()) / 1e6 == pytest.approx(millions, rel=0.02)
+    assert config.pad_token_id == tok.pad_token_id
+
+
+def test_random_init_model_trains_offline_with_its_own_tokenizer():
+    model, tok = load_model("random-init:albert-base-v2", "regression", corpus=CORPUS)
+    assert model.config.hidden_size == 768 and model.config.vocab_size == 30000 and len(tok) <= 30000
+    loss = model(**tok(["sad story"], return_tensors="pt"), labels=torch.tensor([0.5])).loss
+    assert torch.isfinite(loss)
+    with pytest.raises(ModelSpecError, match="no shape known for 'roberta-large'; known: bert-base-uncased"):
+        load_model("random-init:roberta-large", "regression", corpus=CORPUS)
+    with pytest.raises(ModelSpecError, match="is an encoder; use a seq2seq shape such as 'random-init:t5-base'"):
+        load_model("random-init:albert-base-v2", "seq2seq", corpus=CORPUS)
 
 
 def test_wrong_task_for_spec_is_explained():

@@ -5,6 +5,7 @@ import ast
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -56,6 +57,50 @@ def test_params_layering_and_unknown_profile(kit):
     assert params["message"] == "tiny" and params["unused"] == 1 and params["profile"] == "tiny"
     with pytest.raises(RunError, match="no such profile; available: tiny"):
         load_params("nope", kit / "params")
+
+
+def test_extra_layers_override_the_profile_and_reject_unknown_names(kit, tmp_path):
+    layer = tmp_path / "layer.yaml"
+    layer.write_text("message: layered\n")
+    manifest = _runner(kit, layers=[str(layer)]).run()
+    assert _calls(kit)[0] == "01_a layered False"
+    assert manifest["params_layers"] == [str(layer.resolve())]
+    layer.write_text("mesage: typo\n")
+    with pytest.raises(RunError, match="layer.yaml: unknown parameter 'mesage'; known: data_dir, message"):
+        load_params("tiny", kit / "params", [layer])
+    with pytest.raises(RunError, match="missing.yaml: no such params file"):
+        load_params("tiny", kit / "params", [tmp_path / "missing.yaml"])
+
+
+def test_random_init_layer_changes_only_the_paper_models():
+    paper = load_params("paper")
+    layered = load_params("paper", layers=[REPO / "params" / "layers" / "random-init.yaml"])
+    specs = [layered["track1_training"]["model"], *(m["model"] for m in layered["track2_models"])]
+    assert all(spec.startswith("random-init:") for spec in specs)
+    restored = json.loads(json.dumps(layered).replace("random-init:", ""))
+    assert restored == paper
+
+
+def test_peak_memory_reports_gpu_memory_above_the_start(monkeypatch):
+    readings = iter([1000.0, 1500.0, 4000.0, 2500.0])
+    monkeypatch.setattr(run, "gpu_memory_used_mb", lambda: next(readings, 2500.0))
+    with run.PeakMemory(interval=0.01) as memory:
+        time.sleep(0.2)
+    assert memory.peak_gpu_mb == 3000.0 and memory.peak_mb > 0
+    monkeypatch.setattr(run, "gpu_memory_used_mb", lambda: None)
+    with run.PeakMemory(interval=0.01) as memory:
+        pass
+    assert memory.peak_gpu_mb is None
+
+
+def test_gpu_memory_reads_nvidia_smi(monkeypatch, tmp_path):
+    fake = tmp_path / "nvidia-smi"
+    fake.write_text("#!/bin/sh\nprintf '1024\\n2048\\n'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert run.gpu_memory_used_mb() == 3072.0
+    fake.write_text("#!/bin/sh\nexit 9\n")
+    assert run.gpu_memory_used_mb() is None
 
 
 def test_selection_by_number(kit):

@@ -42,3 +42,19 @@ def test_table1_on_the_data_it_read(smoke_run, maybe_real_dir):
         assert list(table1["dev"][:-1]) == [98, 76, 25, 31, 14, 12, 14]
         assert not table1["dev_matches_paper"].all()
     assert (smoke_run / "figures" / "label_distribution.png").stat().st_size > 10_000
+
+
+def test_benchmark_reads_the_finished_run(smoke_run):
+    from wassa_lib import bench
+
+    report = bench.benchmark("smoke", run=False, echo=lambda _: None, output_dir=str(smoke_run))
+    assert report == json.loads((smoke_run / "benchmark.json").read_text())
+    assert set(report["notebooks"]) == {nb.stem for nb in list_notebooks()}
+    assert all(rec["wall_s"] > 0 and rec["peak_rss_mb"] > 0 for rec in report["notebooks"].values())
+    trained = set(report["training"])
+    assert {"track1_empathy", "track1_distress"} <= trained and any(k.startswith("track2_") for k in trained)
+    assert all(entry["samples_per_second"] > 0 for entry in report["training"].values())
+    dynamic, padded = report["training_step"]["runs"]
+    assert (dynamic["padding"], padded["padding"]) == ("dynamic", "max_length_256")
+    assert dynamic["mean_padded_length"] < padded["mean_padded_length"] == 256
+    assert report["predict"]["essays"] > 0 and report["predict"]["essays_per_second"] > 0

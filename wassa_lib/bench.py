@@ -80,7 +80,7 @@ def benchmark(profile: str, run: bool = True, echo: Callable[[str], None] = prin
 
     if run:
         Runner(profile, echo=echo, **runner_kwargs).run()
-    params = load_params(profile)
+    params = load_params(profile, layers=runner_kwargs.get("layers", ()))
     cfg = RunConfig(profile=profile, output_dir=runner_kwargs.get("output_dir") or "")
     manifest = json.loads((cfg.out / "manifest.json").read_text(encoding="utf-8"))
     data_cfg = RunConfig(profile=profile, data_dir=manifest["params"]["data_dir"], output_dir=str(cfg.out))

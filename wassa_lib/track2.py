@@ -59,7 +59,7 @@ from .config import TrainingConfig
 from .data import EMOTIONS, subsample
 from .metrics import EmotionScores, bootstrap_ci, emotion_scores, macro_f1
 from .models import load_model
-from .training import resume_checkpoint, throughput, tokenize_frame, training_arguments
+from .training import tokenize_frame, train, training_arguments
 
 FAMILIES = ("classification", "generation")
 TRACK2_DIR = "track2"
@@ -318,9 +318,9 @@ def train_classifier(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame
     trainer = Trainer(model=model, args=training_arguments(cfg, out_dir / CHECKPOINT_DIR, "macro_f1"),
                       train_dataset=datasets[0], eval_dataset=datasets[1], processing_class=tokenizer,
                       data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=_classification_metrics)
-    output = trainer.train(resume_from_checkpoint=resume_checkpoint(out_dir / CHECKPOINT_DIR, resume))
+    training = train(trainer, cfg, out_dir / CHECKPOINT_DIR, resume)
     _finish(trainer, out_dir)
-    return trainer.model, tokenizer, float(trainer.state.best_metric), throughput(cfg, output)
+    return trainer.model, tokenizer, float(trainer.state.best_metric), training
 
 
 def train_generator(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame, out_dir: Path,
@@ -343,9 +343,9 @@ def train_generator(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame,
         train_dataset=datasets[0], eval_dataset=datasets[1], processing_class=tokenizer,
         data_collator=DataCollatorForSeq2Seq(tokenizer), valid=valid, labels=labels,
         max_length=cfg.max_length)
-    output = trainer.train(resume_from_checkpoint=resume_checkpoint(out_dir / CHECKPOINT_DIR, resume))
+    training = train(trainer, cfg, out_dir / CHECKPOINT_DIR, resume)
     _finish(trainer, out_dir)
-    return trainer.model, tokenizer, float(trainer.state.best_metric), throughput(cfg, output)
+    return trainer.model, tokenizer, float(trainer.state.best_metric), training
 
 
 def _saved_result(folder: Path, settings: dict) -> dict | None:

@@ -9,8 +9,8 @@ from typing import Sequence
 import pandas as pd
 import torch
 from datasets import Dataset
-from transformers import PreTrainedTokenizerBase, Seq2SeqTrainingArguments, TrainingArguments
-from transformers.trainer_utils import TrainOutput, get_last_checkpoint
+from transformers import PreTrainedTokenizerBase, Seq2SeqTrainingArguments, Trainer, TrainingArguments
+from transformers.trainer_utils import get_last_checkpoint
 
 from .config import TrainingConfig
 
@@ -126,8 +126,16 @@ def resume_checkpoint(output_dir: Path, resume: bool) -> str | None:
     return last
 
 
-def throughput(cfg: TrainingConfig, output: TrainOutput) -> dict:
-    """What a finished ``Trainer.train`` cost: optimiser steps, seconds and essays per second."""
-    return {"model": cfg.model, "steps": output.global_step, "epochs": cfg.epochs,
+def train(trainer: Trainer, cfg: TrainingConfig, checkpoints: Path, resume: bool) -> dict:
+    """``trainer.train()`` (from the last complete checkpoint when resuming); returns what it cost:
+    optimiser steps, seconds, essays per second and, on a GPU, the peak memory it allocated."""
+    cuda = torch.cuda.is_available()
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+    output = trainer.train(resume_from_checkpoint=resume_checkpoint(checkpoints, resume))
+    cost = {"model": cfg.model, "steps": output.global_step, "epochs": cfg.epochs,
             "train_seconds": round(output.metrics["train_runtime"], 1),
             "samples_per_second": round(output.metrics["train_samples_per_second"], 2)}
+    if cuda:
+        cost["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+    return cost
