@@ -1,6 +1,10 @@
 """Model resolution: tiny random models, the packaged MiniLM, local directories, the hub failing fast."""
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -56,6 +60,15 @@ def test_tokenizer_vocabulary_is_built_deterministically():
     small = models.train_wordpiece(corpus, vocab_size=1).get_vocab()
     assert "apple" not in small and "##e" in small and "sadness" in small
     assert models.train_wordpiece(corpus, vocab_size=1).tokenize("apple") == ["a", "##p", "##p", "##l", "##e"]
+
+
+def test_tokenizer_vocabulary_is_the_same_in_another_process():
+    code = ("import json, sys; from wassa_lib.models import train_wordpiece; "
+            "print(json.dumps(train_wordpiece(json.loads(sys.argv[1]), 70).get_vocab(), sort_keys=True))")
+    corpus = json.dumps(CORPUS + ["zebras and lions and tigers", "the flood took everything we owned"])
+    runs = [subprocess.run([sys.executable, "-c", code, corpus], capture_output=True, text=True, check=True).stdout
+            for _ in range(2)]
+    assert runs[0] == runs[1] and len(json.loads(runs[0])) == 70
 
 
 @pytest.mark.parametrize("name, millions", [("bert-base-uncased", 110), ("albert-base-v2", 11.7),
