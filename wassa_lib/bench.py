@@ -13,7 +13,7 @@ import torch
 
 from .config import RunConfig
 from .models import load_model
-from .training import choose_precision
+from .training import autocast
 
 
 def step_cost(model_spec: str, essays: list[str], batch_size: int = 16, steps: int = 5,
@@ -31,9 +31,6 @@ def step_cost(model_spec: str, essays: list[str], batch_size: int = 16, steps: i
     order = np.argsort([len(e) for e in essays]) if pad_to is None else rng.permutation(len(essays))
     starts = rng.choice(max(1, len(essays) - batch_size), size=steps + 1, replace=False)
     padding = "longest" if pad_to is None else "max_length"
-    precision = choose_precision("auto")
-    autocast = torch.autocast(device, dtype=torch.bfloat16 if precision == "bf16" else torch.float16,
-                              enabled=precision != "fp32")
     times, tokens = [], []
     for i, start in enumerate(starts):
         batch = [essays[j] for j in order[start:start + batch_size]]
@@ -41,7 +38,7 @@ def step_cost(model_spec: str, essays: list[str], batch_size: int = 16, steps: i
                         return_tensors="pt").to(device)
         labels = torch.zeros(len(batch), device=device)
         begin = time.perf_counter()
-        with autocast:
+        with autocast(device):
             loss = model(**enc, labels=labels).loss
         loss.backward()
         optimizer.step()

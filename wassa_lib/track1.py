@@ -22,7 +22,6 @@ import json
 import shutil
 import time
 import warnings
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -32,13 +31,13 @@ import numpy as np
 import pandas as pd
 import torch
 from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, EvalPrediction,
-                          PreTrainedModel, PreTrainedTokenizerBase, Trainer, set_seed)
+                          PreTrainedModel, PreTrainedTokenizerBase, Trainer)
 
 from .config import POOLINGS, TrainingConfig
 from .data import PERSON_FEATURES, SCORES
 from .metrics import pearson
 from .models import load_model
-from .training import choose_precision, tokenize_frame, train, training_arguments
+from .training import autocast, sorted_batches, tokenize_frame, train, training_arguments
 
 EMBEDDING_SPLITS = ("train", "validation", "dev", "test")
 SUMMARY_FILE = "track1.json"
@@ -143,7 +142,6 @@ def fine_tune(score: str, fit: pd.DataFrame, valid: pd.DataFrame, cfg: TrainingC
     if resume and (work_dir / SUMMARY_FILE).is_file():
         return load_fine_tuned(work_dir)
     start = time.perf_counter()
-    set_seed(cfg.seed)
     model, tokenizer = load_model(cfg.model, "regression", corpus=fit["essay"].tolist(), seed=cfg.seed)
     mean, std = float(fit[score].mean()), float(fit[score].std())
     if not std > 0:
@@ -189,20 +187,13 @@ def encode(tuned: FineTuned, texts: Sequence[str], pooling: str, max_length: int
     _check_pooling(pooling)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model = tuned.model.to(device).eval()
-    dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(choose_precision(precision))
-    autocast = torch.autocast(device.type, dtype=dtype) if dtype is not None else nullcontext()
-    encodings = tuned.tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
-    order = np.argsort([-len(ids) for ids in encodings], kind="stable")
     captured: dict = {}
     hook = model.base_model.register_forward_hook(lambda _m, _i, out: captured.__setitem__("out", out))
     embeddings = np.empty((len(texts), model.config.hidden_size), dtype=np.float32)
     heads = np.empty(len(texts), dtype=np.float32)
     try:
-        with torch.inference_mode(), autocast:
-            for start in range(0, len(order), batch_size):
-                rows = order[start:start + batch_size]
-                batch = tuned.tokenizer.pad([{"input_ids": encodings[i]} for i in rows], return_tensors="pt")
-                batch = {k: v.to(device) for k, v in batch.items()}
+        with torch.inference_mode(), autocast(device.type, precision):
+            for rows, batch in sorted_batches(tuned.tokenizer, texts, max_length, batch_size, device):
                 logits = model(**batch).logits.float().squeeze(-1)
                 embeddings[rows] = _pool(captured["out"], batch["attention_mask"], pooling).float().cpu().numpy()
                 heads[rows] = logits.cpu().numpy()

@@ -44,7 +44,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -59,7 +59,7 @@ from .config import TrainingConfig
 from .data import EMOTIONS, subsample
 from .metrics import EmotionScores, bootstrap_ci, emotion_scores, macro_f1
 from .models import load_model
-from .training import tokenize_frame, train, training_arguments
+from .training import sorted_batches, tokenize_frame, train, training_arguments
 
 FAMILIES = ("classification", "generation")
 TRACK2_DIR = "track2"
@@ -180,27 +180,13 @@ def count_invalid(texts: Sequence[str], labels: Sequence[str] = EMOTIONS) -> int
 
 # --- batched inference ------------------------------------------------------------------------------
 
-def _batches(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], max_length: int, batch_size: int,
-             device: torch.device) -> Iterator[tuple[np.ndarray, dict[str, torch.Tensor]]]:
-    """``(positions, encodings)`` over ``texts`` sorted longest first, so each batch pads little."""
-    if not len(texts):
-        return
-    encoded = tokenizer(list(texts), truncation=True, max_length=max_length)
-    order = np.argsort([-len(ids) for ids in encoded["input_ids"]], kind="stable")
-    for start in range(0, len(order), batch_size):
-        idx = order[start:start + batch_size]
-        batch = tokenizer.pad({"input_ids": [encoded["input_ids"][i] for i in idx],
-                               "attention_mask": [encoded["attention_mask"][i] for i in idx]}, return_tensors="pt")
-        yield idx, {k: v.to(device) for k, v in batch.items()}
-
-
 @torch.inference_mode()
 def predict_classifier(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, essays: Sequence[str],
                        max_length: int = 256, batch_size: int = 64) -> list[str]:
     """Arg-max label per essay (labels from ``model.config.id2label``), in the input order."""
     model.eval()
     out: list[str] = [""] * len(essays)
-    for idx, batch in _batches(tokenizer, essays, max_length, batch_size, model.device):
+    for idx, batch in sorted_batches(tokenizer, essays, max_length, batch_size, model.device):
         for i, j in zip(idx, model(**batch).logits.argmax(-1).tolist()):
             out[i] = model.config.id2label[j]
     return out
@@ -220,7 +206,7 @@ def score_labels(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, ess
     for row, ids in enumerate(targets):
         target[row, :len(ids)] = torch.tensor(ids)
     scores = np.empty((len(essays), k))
-    for idx, batch in _batches(tokenizer, essays, max_length, batch_size, model.device):
+    for idx, batch in sorted_batches(tokenizer, essays, max_length, batch_size, model.device):
         hidden = model.get_encoder()(**batch).last_hidden_state
         n = len(idx)
         labels_batch = target.repeat(n, 1)
@@ -249,7 +235,7 @@ def generate_free(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, es
     model.eval()
     new_tokens = max(map(len, label_targets(tokenizer, labels, eos_token_id(model, tokenizer)))) + 2
     out: list[str] = [""] * len(essays)
-    for idx, batch in _batches(tokenizer, essays, max_length, batch_size, model.device):
+    for idx, batch in sorted_batches(tokenizer, essays, max_length, batch_size, model.device):
         generated = model.generate(**batch, max_new_tokens=new_tokens, num_beams=1, do_sample=False)
         for i, text in zip(idx, tokenizer.batch_decode(generated, skip_special_tokens=True)):
             out[i] = text
@@ -374,10 +360,10 @@ def train_stage1(base: str, carer: CarerSplits, incremental: IncrementalConfig, 
     if saved is not None:
         return out_dir / MODEL_DIR, saved
     start = time.perf_counter()
-    train, val = incremental.data(carer, seed)
-    _, _, valid_f1, training = train_generator(incremental.training_for(base, seed), train, val, out_dir,
-                                               CARER_LABELS, resume, corpus=[*train["essay"], *corpus])
-    summary = {"carer_train_lines": len(train), "carer_valid_lines": len(val), "carer_valid_macro_f1": valid_f1,
+    lines, valid_lines = incremental.data(carer, seed)
+    _, _, valid_f1, training = train_generator(incremental.training_for(base, seed), lines, valid_lines, out_dir,
+                                               CARER_LABELS, resume, corpus=[*lines["essay"], *corpus])
+    summary = {"carer_train_lines": len(lines), "carer_valid_lines": len(valid_lines), "carer_valid_macro_f1": valid_f1,
                "seconds": round(time.perf_counter() - start, 1), "training": training, "settings": settings}
     (out_dir / RESULT_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return out_dir / MODEL_DIR, summary

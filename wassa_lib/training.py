@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
+import numpy as np
 import pandas as pd
 import torch
 from datasets import Dataset
@@ -39,6 +41,28 @@ def steps_per_epoch(n_examples: int, cfg: TrainingConfig, n_devices: int = 1) ->
     """Optimizer steps in one epoch over ``n_examples`` (the last partial batch counts)."""
     per_step = effective_batch_size(cfg, n_devices)
     return max(1, -(-n_examples // per_step))
+
+
+def autocast(device_type: str, precision: str = "auto") -> AbstractContextManager:
+    """Mixed precision for inference or a hand-written step, as :func:`choose_precision` decides
+    (a no-op context in fp32, hence always on a CPU)."""
+    dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(choose_precision(precision))
+    return torch.autocast(device_type, dtype=dtype) if dtype is not None else nullcontext()
+
+
+def sorted_batches(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], max_length: int, batch_size: int,
+                   device: torch.device | str) -> Iterator[tuple[np.ndarray, dict[str, torch.Tensor]]]:
+    """``(positions, encodings)`` over ``texts`` sorted longest first, each batch padded to its longest
+    text, so inference pads little; ``positions`` put the results back in input order."""
+    if not len(texts):
+        return
+    encoded = tokenizer(list(texts), truncation=True, max_length=max_length)
+    order = np.argsort([-len(ids) for ids in encoded["input_ids"]], kind="stable")
+    for start in range(0, len(order), batch_size):
+        idx = order[start:start + batch_size]
+        batch = tokenizer.pad({"input_ids": [encoded["input_ids"][i] for i in idx],
+                               "attention_mask": [encoded["attention_mask"][i] for i in idx]}, return_tensors="pt")
+        yield idx, {k: v.to(device) for k, v in batch.items()}
 
 
 def tokenize_frame(df: pd.DataFrame, tokenizer: PreTrainedTokenizerBase, max_length: int,
