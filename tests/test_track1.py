@@ -29,17 +29,17 @@ def run_dir(tmp_path_factory):
     cfg = TrainingConfig.from_params(TINY, seed=7)
     models = {score: track1.fine_tune(score, fit, valid, cfg, track1.model_dir(tdir, score)) for score in SCORES}
     track1.write_encoders_info(tdir, "mean", cfg.max_length, cfg.eval_batch_size, cfg.model)
-    embedded = track1.embed_splits(models, {"train": fit, "validation": valid, "dev": dev}, "mean", 64, 16)
+    embedded = track1.embed_splits(models, {"fit": fit, "validation": valid, "dev": dev}, "mean", 64, 16)
     for split, emb in embedded.items():
         track1.save_embeddings(emb, track1.embeddings_path(tdir, split))
     frames = {split: feature_frame(frame, embedded[split].empathy, embedded[split].distress)
-              for split, frame in (("train", fit), ("dev", dev))}
-    full = fit_and_score(feature_pipeline(make_regressor("ridge")), frames["train"], {"dev": frames["dev"]})
-    text = fit_and_score(feature_pipeline(make_regressor("ridge"), "text_only"), frames["train"],
+              for split, frame in (("fit", fit), ("dev", dev))}
+    full = fit_and_score(feature_pipeline(make_regressor("ridge")), frames["fit"], {"dev": frames["dev"]})
+    text = fit_and_score(feature_pipeline(make_regressor("ridge"), "text_only"), frames["fit"],
                          {"dev": frames["dev"]})
     track1.save_selection(tdir, "ridge", full.pipeline, text.pipeline, full.scores)
-    return {"run": run, "dir": tdir, "models": models, "dev": dev, "fit": fit, "embedded": embedded,
-            "full": full, "text": text}
+    return {"run": run, "dir": tdir, "models": models, "dev": dev, "fit": fit, "valid": valid, "embedded": embedded,
+            "full": full, "text": text, "cfg": cfg}
 
 
 def test_fine_tune_saves_safetensors_and_summary(run_dir):
@@ -55,7 +55,7 @@ def test_fine_tune_saves_safetensors_and_summary(run_dir):
 
 def test_embeddings_have_one_row_per_essay_in_order(run_dir):
     hidden = run_dir["models"]["empathy"].model.config.hidden_size
-    for split, n in (("train", 24), ("validation", 8), ("dev", 8)):
+    for split, n in (("fit", 24), ("validation", 8), ("dev", 8)):
         emb = track1.load_embeddings(run_dir["dir"], split)
         assert emb.empathy.shape == (n, hidden) and emb.distress.shape == (n, hidden)
         assert emb.empathy_head.shape == (n,)
@@ -105,15 +105,24 @@ def test_predict_scores_reproduces_the_selected_pipeline(run_dir):
     np.testing.assert_allclose(predicted.to_numpy(), expected, rtol=1e-4, atol=1e-4)
 
 
-def test_predict_scores_without_person_features_uses_text_only_pipeline(run_dir):
+def test_predict_scores_without_person_features_uses_text_only_pipeline(run_dir, caplog):
     dev = run_dir["dev"][["message_id", "essay"]]
-    with pytest.warns(UserWarning, match="text-only ridge pipeline"):
-        predicted = track1.predict_scores(run_dir["run"], dev)
+    predicted = track1.predict_scores(run_dir["run"], dev)
+    assert f"{len(dev)} of {len(dev)} essays lack person features: predicted with the text-only ridge" in caplog.text
     np.testing.assert_allclose(predicted.to_numpy(), run_dir["text"].predictions["dev"].to_numpy(),
                                rtol=1e-4, atol=1e-4)
-    partial = run_dir["dev"].assign(age=np.nan)
-    with pytest.warns(UserWarning, match="lacks person feature.*age"):
-        track1.predict_scores(run_dir["run"], partial)
+
+
+def test_rows_lacking_a_person_feature_fall_back_one_by_one(run_dir, caplog):
+    dev = run_dir["dev"].astype({"age": object})
+    dev.iloc[1, dev.columns.get_loc("age")] = ""  # a blank in a file read as text
+    dev.iloc[3, dev.columns.get_loc("age")] = np.nan
+    predicted = track1.predict_scores(run_dir["run"], dev).to_numpy()
+    assert "2 of 8 essays lack person features" in caplog.text
+    full, text = run_dir["full"].predictions["dev"].to_numpy(), run_dir["text"].predictions["dev"].to_numpy()
+    lacking = np.isin(np.arange(len(dev)), [1, 3])
+    np.testing.assert_allclose(predicted[lacking], text[lacking], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(predicted[~lacking], full[~lacking], rtol=1e-4, atol=1e-4)
 
 
 def test_predict_scores_before_notebook_03_says_which_file(tmp_path, run_dir):
@@ -124,11 +133,17 @@ def test_predict_scores_before_notebook_03_says_which_file(tmp_path, run_dir):
         track1.predict_scores(tmp_path, run_dir["dev"])
 
 
-def test_resume_loads_a_finished_model_instead_of_training(run_dir):
-    cfg = TrainingConfig.from_params({**TINY, "max_steps": 1000}, seed=7)
-    directory = track1.model_dir(run_dir["dir"], "empathy")
-    tuned = track1.fine_tune("empathy", run_dir["fit"], run_dir["fit"], cfg, directory, resume=True)
-    assert tuned.seconds == run_dir["models"]["empathy"].seconds
+def test_resume_reuses_a_model_only_when_its_settings_are_the_same(run_dir, tmp_path):
+    import shutil
+
+    directory = tmp_path / "empathy_model"
+    shutil.copytree(track1.model_dir(run_dir["dir"], "empathy"), directory)
+    same = track1.fine_tune("empathy", run_dir["fit"], run_dir["valid"], run_dir["cfg"], directory, resume=True)
+    assert same.seconds == run_dir["models"]["empathy"].seconds  # reused, not trained
+    smaller_batch = TrainingConfig.from_params({**TINY, "batch_size": 4}, seed=7)
+    retrained = track1.fine_tune("empathy", run_dir["fit"], run_dir["valid"], smaller_batch, directory, resume=True)
+    assert retrained.seconds != same.seconds and retrained.settings["batch_size"] == 4
+    assert json.loads((directory / track1.SUMMARY_FILE).read_text())["settings"]["batch_size"] == 4
 
 
 def test_unknown_score_is_refused(run_dir):

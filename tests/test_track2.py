@@ -5,6 +5,8 @@ only that Table 4 reports what that module computes from the saved predictions.
 """
 from __future__ import annotations
 
+import logging
+
 import dataclasses
 import json
 import shutil
@@ -21,7 +23,7 @@ from wassa_lib.data import EMOTIONS, load_splits, train_validation_split
 from wassa_lib.metrics import emotion_scores
 
 TINY = {"epochs": 1, "batch_size": 16, "learning_rate": 3e-3, "max_length": 64, "eval_batch_size": 32}
-INCREMENTAL = track2.IncrementalConfig(training=TINY, max_train_samples=96)
+INCREMENTAL = track2.IncrementalConfig.from_params({"training": TINY, "max_train_samples": 96})
 LABEL_WORDS = tuple(dict.fromkeys(EMOTIONS + CARER_LABELS))
 
 
@@ -107,24 +109,31 @@ def test_label_scoring_picks_the_label_a_model_was_trained_to_emit():
 
 def test_model_entries_are_validated():
     spec = track2.Track2Model.from_params({"name": "t5", "family": "generation", "model": "t5-base",
-                                           "paper_row": "t5-base", "training": {"epochs": 2}}, seed=7)
+                                           "paper_model": "t5-base", "training": {"epochs": 2}}, seed=7)
     assert (spec.model, spec.training.epochs, spec.training.seed, spec.incremental) == ("t5-base", 2, 7, False)
-    with pytest.raises(ValueError, match="generation family only"):
+    with pytest.raises(ValueError, match=r"^track2_models\.incremental: .*generation family only"):
         track2.Track2Model.from_params({"name": "c", "family": "classification", "model": "m", "incremental": True})
-    with pytest.raises(ValueError, match="paper_row must be one of"):
-        track2.Track2Model.from_params({"name": "c", "family": "classification", "model": "m", "paper_row": "gpt"})
-    with pytest.raises(ValueError, match="unknown key.*epochs"):
+    with pytest.raises(ValueError, match=r"^track2_models\.paper_model: must be one of"):
+        track2.Track2Model.from_params({"name": "c", "family": "classification", "model": "m", "paper_model": "gpt"})
+    with pytest.raises(ValueError, match=r"^track2_models\.epochs: unknown key"):
         track2.Track2Model.from_params({"name": "c", "family": "classification", "model": "m", "epochs": 3})
-    with pytest.raises(ValueError, match="unknown training parameter"):
-        track2.Track2Model.from_params({"name": "c", "family": "generation", "model": "m", "training": {"lr": 1}})
+    with pytest.raises(ValueError, match=r"^m\[1\]\.training\.lr: unknown training parameter"):
+        track2.Track2Model.from_params({"name": "c", "family": "generation", "model": "m", "training": {"lr": 1}},
+                                       where="m[1]")
     with pytest.raises(ValueError, match="beside training, not in it"):
         track2.Track2Model.from_params({"name": "c", "family": "generation", "model": "m", "training": {"model": "x"}})
-    with pytest.raises(ValueError, match="family must be one of"):
+    with pytest.raises(ValueError, match="family: must be one of"):
         track2.Track2Model.from_params({"name": "c", "family": "regression", "model": "m"})
-    with pytest.raises(ValueError, match="must not name a model"):
-        track2.IncrementalConfig(training={"model": "t5-base"})
-    with pytest.raises(ValueError, match="max_train_samples must be positive"):
-        track2.IncrementalConfig(max_train_samples=0)
+    with pytest.raises(ValueError, match=r"^track2_models\.training\.epochs: expected a number, got 'two'"):
+        track2.Track2Model.from_params({"name": "c", "family": "generation", "model": "m", "training": {"epochs": "two"}})
+    with pytest.raises(ValueError, match="name no model here"):
+        track2.IncrementalConfig.from_params({"training": {"model": "t5-base"}})
+    with pytest.raises(ValueError, match=r"^track2_incremental\.max_train_samples: must be positive"):
+        track2.IncrementalConfig.from_params({"max_train_samples": 0})
+    with pytest.raises(ValueError, match=r"^track2_incremental\.max_valid_samples: expected an integer or null"):
+        track2.IncrementalConfig.from_params({"max_valid_samples": "all"})
+    stage1 = track2.IncrementalConfig.from_params({"training": {"epochs": 2}}, seed=3).training_for("t5-base")
+    assert (stage1.model, stage1.epochs, stage1.seed) == ("t5-base", 2, 3)
 
 
 # --- the three families end to end on tiny data --------------------------------------------------
@@ -135,10 +144,10 @@ def tiny_run(tmp_path_factory, mock_2022, mock_carer):
     root = tmp_path_factory.mktemp("track2")
     splits = load_splits(mock_2022)
     fit, valid = train_validation_split(splits.train)
-    entries = [{"name": "cls", "family": "classification", "model": "tiny-encoder", "paper_row": "bert-base-uncased"},
-               {"name": "gen", "family": "generation", "model": "tiny-seq2seq", "paper_row": "t5-base"},
+    entries = [{"name": "cls", "family": "classification", "model": "tiny-encoder", "paper_model": "bert-base-uncased"},
+               {"name": "gen", "family": "generation", "model": "tiny-seq2seq", "paper_model": "t5-base"},
                {"name": "inc", "family": "generation", "model": "tiny-seq2seq", "incremental": True,
-                "paper_row": "mrm8488/t5-base-finetuned-emotion"}]
+                "paper_model": "mrm8488/t5-base-finetuned-emotion"}]
     specs = [track2.Track2Model.from_params({**e, "training": TINY}) for e in entries]
     results = [track2.run_model(s, fit, valid, splits.dev, root, load_carer(mock_carer), INCREMENTAL)
                for s in specs]
@@ -234,11 +243,12 @@ def test_selection_takes_the_best_dev_macro_f1(tiny_run, tmp_path):
     assert json.loads((tmp_path / track2.SELECTION_FILE).read_text())["model"] == best.spec.name
 
 
-def test_resume_reads_saved_results_back(tiny_run, capsys):
+def test_resume_reads_saved_results_back(tiny_run, caplog):
+    caplog.set_level(logging.INFO, logger="wassa_lib")
     root, splits, results = tiny_run
     fit, valid = train_validation_split(splits.train)
     again = track2.run_model(results[1].spec, fit, valid, splits.dev, root, resume=True)
-    assert "results of an earlier run reused" in capsys.readouterr().out
+    assert "results of an earlier run with the same settings reused" in caplog.text
     assert again.predictions == results[1].predictions
     assert again.scores == json.loads(json.dumps(results[1].scores))
     assert again.invalid_generations == results[1].invalid_generations
@@ -247,14 +257,15 @@ def test_resume_reads_saved_results_back(tiny_run, capsys):
     assert (path, summary) == (stage1_dir / track2.MODEL_DIR, results[2].stage1)
 
 
-def test_resume_trains_again_when_the_settings_changed(tiny_run, tmp_path, capsys):
+def test_resume_trains_again_when_the_settings_changed(tiny_run, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="wassa_lib")
     root, splits, results = tiny_run
     shutil.copytree(root / "gen", tmp_path / "gen")
     spec = results[1].spec
     changed = dataclasses.replace(spec, training=dataclasses.replace(spec.training, learning_rate=1e-3))
     fit, valid = train_validation_split(splits.train)
     track2.run_model(changed, fit, valid, splits.dev, tmp_path, resume=True)
-    assert "saved with other settings" in capsys.readouterr().out
+    assert "saved with other settings" in caplog.text
     saved = json.loads((tmp_path / "gen" / track2.RESULT_FILE).read_text())
     assert saved["settings"]["training"]["learning_rate"] == 1e-3
 

@@ -10,14 +10,31 @@ from wassa_lib.training import (choose_precision, effective_batch_size, resume_c
                                 tokenize_frame, training_arguments)
 
 
-def test_precision_by_device():
+def test_precision_on_a_cpu():
     assert choose_precision("auto", cuda=False) == "fp32"
     assert choose_precision("fp16", cuda=False) == "fp32"
-    assert choose_precision("auto", cuda=True, bf16_ok=False) == "fp16"  # T4
-    assert choose_precision("auto", cuda=True, bf16_ok=True) == "bf16"  # A100, H100
-    assert choose_precision("fp32", cuda=True, bf16_ok=True) == "fp32"
-    with pytest.raises(ValueError, match="bf16"):
-        choose_precision("bf16", cuda=True, bf16_ok=False)
+
+
+def _gpu(monkeypatch, capability: tuple[int, int]) -> None:
+    """A GPU of this compute capability that (like a real T4) claims bf16 support."""
+    monkeypatch.setattr("torch.cuda.is_available", lambda: True)
+    monkeypatch.setattr("torch.cuda.get_device_capability", lambda device=None: capability)
+    monkeypatch.setattr("torch.cuda.is_bf16_supported", lambda *a, **k: True)
+
+
+def test_precision_on_a_t4_is_fp16_though_torch_reports_bf16(monkeypatch):
+    _gpu(monkeypatch, (7, 5))
+    assert choose_precision("auto") == "fp16"
+    assert choose_precision("fp32") == "fp32"
+    with pytest.raises(ValueError, match="only emulates it"):
+        choose_precision("bf16")
+
+
+def test_precision_on_ampere_and_later_is_bf16(monkeypatch):
+    _gpu(monkeypatch, (8, 0))
+    assert choose_precision("auto") == "bf16"
+    _gpu(monkeypatch, (9, 0))
+    assert choose_precision("auto") == "bf16" and choose_precision("fp16") == "fp16"
 
 
 def test_batch_arithmetic():
@@ -33,12 +50,12 @@ def test_batch_arithmetic():
 @pytest.mark.parametrize("field,value", [("batch_size", 0), ("learning_rate", -1.0), ("precision", "fp8"),
                                          ("model", ""), ("warmup_ratio", 1.5)])
 def test_training_config_rejects_bad_values(field, value):
-    with pytest.raises(ValueError, match=field if field != "model" else "model spec"):
+    with pytest.raises(ValueError, match=f"^{field}: "):
         TrainingConfig(**{"model": "tiny-encoder", field: value})
 
 
 def test_training_config_names_unknown_keys():
-    with pytest.raises(ValueError, match="unknown training parameter.*lr"):
+    with pytest.raises(ValueError, match="^lr: unknown training parameter; known: batch_size"):
         TrainingConfig.from_params({"model": "tiny-encoder", "lr": 1e-3})
     assert TrainingConfig.from_params({"model": "m", "epochs": 2}, seed=5).seed == 5
 
@@ -54,15 +71,47 @@ def test_run_config_validation_and_paths(tmp_path):
 
 def test_mock_data_dir_is_written_into_the_run_folder(tmp_path):
     cfg = RunConfig(profile="smoke", data_dir="mock", output_dir=str(tmp_path))
-    assert cfg.wassa_dir == tmp_path / "mock_data" / "wassa2021"
+    assert cfg.wassa_data_dir(write_mock=False) == tmp_path / "mock_data" / "wassa2021"
+    assert not (tmp_path / "mock_data").exists()
     assert len(cfg.load_splits().dev) > 0
-    assert (cfg.carer_path / "train.txt").is_file()
+    assert (cfg.carer_data_dir() / "train.txt").is_file()
 
 
-def test_missing_data_falls_back_to_mock_only_when_allowed(tmp_path, monkeypatch):
-    monkeypatch.setenv("WASSA_DATA_DIR", str(tmp_path / "absent"))
-    assert RunConfig(output_dir=str(tmp_path)).wassa_dir == tmp_path / "absent"
-    assert RunConfig(output_dir=str(tmp_path), allow_mock=True).wassa_dir == tmp_path / "mock_data" / "wassa2021"
+def test_a_named_folder_that_does_not_exist_is_an_error_even_where_mock_is_allowed(tmp_path, monkeypatch):
+    from wassa_lib.data import DataError
+
+    monkeypatch.setenv("WASSA_DATA_DIR", str(tmp_path / "typo"))
+    with pytest.raises(DataError, match=r"typo: WASSA data folder not found \(named by \$WASSA_DATA_DIR\)"):
+        RunConfig(output_dir=str(tmp_path), allow_mock=True).wassa_data_dir()
+    monkeypatch.delenv("WASSA_DATA_DIR")
+    with pytest.raises(DataError, match="named by the data_dir parameter"):
+        RunConfig(data_dir=str(tmp_path / "typo"), allow_mock=True).wassa_data_dir()
+    monkeypatch.setenv("CARER_DATA_DIR", str(tmp_path / "typo2"))
+    with pytest.raises(DataError, match=r"typo2: CARER data folder not found \(named by \$CARER_DATA_DIR\)"):
+        RunConfig(output_dir=str(tmp_path), allow_mock=True).carer_data_dir()
+
+
+def test_synthetic_data_only_where_nothing_was_named(tmp_path, monkeypatch):
+    from wassa_lib import config
+
+    monkeypatch.delenv("WASSA_DATA_DIR", raising=False)
+    monkeypatch.setattr(config, "DEFAULT_WASSA_DIR", tmp_path / "absent")
+    assert RunConfig(output_dir=str(tmp_path), allow_mock=True).uses_mock_wassa()
+    with pytest.raises(config.DataError, match="absent: WASSA data folder not found; set \\$WASSA_DATA_DIR"):
+        RunConfig(output_dir=str(tmp_path)).wassa_data_dir()
+
+
+def test_wrong_types_name_the_field():
+    with pytest.raises(ValueError, match="max_train_samples: expected an integer or null, got 'ten'"):
+        RunConfig(max_train_samples="ten")
+    with pytest.raises(ValueError, match="valid_fraction: expected a number, got '0.2x'"):
+        RunConfig(valid_fraction="0.2x")
+    with pytest.raises(ValueError, match="track1_training.epochs: expected a number, got 'three'"):
+        TrainingConfig.from_params({"model": "m", "epochs": "three"}, where="track1_training")
+    with pytest.raises(ValueError, match="write a decimal point"):
+        TrainingConfig.from_params({"model": "m", "learning_rate": "2e-5"})
+    with pytest.raises(ValueError, match="batch_size: expected an integer, got True"):
+        TrainingConfig(model="m", batch_size=True)
 
 
 def test_tokenize_frame_is_unpadded_with_lengths():
@@ -93,7 +142,7 @@ def test_resume_checkpoint(tmp_path):
     assert resume_checkpoint(tmp_path, resume=True).endswith("checkpoint-20")
 
 
-def test_resume_skips_a_checkpoint_whose_save_was_interrupted(tmp_path, capsys):
+def test_resume_skips_a_checkpoint_whose_save_was_interrupted(tmp_path, caplog):
     complete, cut_off = tmp_path / "checkpoint-5", tmp_path / "checkpoint-10"
     for folder in (complete, cut_off):
         folder.mkdir()
@@ -101,4 +150,4 @@ def test_resume_skips_a_checkpoint_whose_save_was_interrupted(tmp_path, capsys):
     (complete / "trainer_state.json").write_text("{}")
     assert resume_checkpoint(tmp_path, resume=False) is None and cut_off.exists()
     assert resume_checkpoint(tmp_path, resume=True) == str(complete)
-    assert not cut_off.exists() and "incomplete checkpoint removed" in capsys.readouterr().out
+    assert not cut_off.exists() and "incomplete checkpoint removed" in caplog.text

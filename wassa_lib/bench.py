@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .config import RunConfig
+from .data import load_splits
 from .models import load_model
+from .params import RunError
 from .training import autocast
 
 
@@ -73,15 +74,17 @@ def predict_throughput(run_dir: Path, essays: pd.DataFrame) -> dict:
 
 def benchmark(profile: str, run: bool = True, echo: Callable[[str], None] = print, **runner_kwargs) -> dict:
     """Run the profile (unless ``run`` is False: reuse its finished run) and write ``benchmark.json``."""
-    from .run import Runner, load_params, machine
+    from .run import Runner, machine
 
+    runner = Runner(profile, echo=echo, **runner_kwargs)
     if run:
-        Runner(profile, echo=echo, **runner_kwargs).run()
-    params = load_params(profile, layers=runner_kwargs.get("layers", ()))
-    cfg = RunConfig(profile=profile, output_dir=runner_kwargs.get("output_dir") or "")
-    manifest = json.loads((cfg.out / "manifest.json").read_text(encoding="utf-8"))
-    data_cfg = RunConfig(profile=profile, data_dir=manifest["params"]["data_dir"], output_dir=str(cfg.out))
-    splits = data_cfg.load_splits()
+        runner.run()
+    params, out = runner.params, runner.out
+    manifest_path = out / "manifest.json"
+    if not manifest_path.is_file():
+        raise RunError(f"{out}: no finished run to benchmark (no manifest.json); run without --no-run")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    splits = load_splits(manifest["params"]["data_dir"])
     essays = splits.train["essay"].tolist()
     model_spec = params.get("track1_training", {}).get("model", "packaged-minilm")
     echo("timing training steps: dynamic padding vs 256 tokens")
@@ -92,11 +95,11 @@ def benchmark(profile: str, run: bool = True, echo: Callable[[str], None] = prin
         "notebooks": {name: {k: rec.get(k) for k in ("wall_s", "peak_rss_mb", "peak_gpu_mb") if k in rec}
                       for name, rec in manifest["notebooks"].items()},
         "total_wall_s": round(sum(rec.get("wall_s", 0) for rec in manifest["notebooks"].values()), 1),
-        "training": collect_training(cfg.out),
+        "training": collect_training(out),
         "training_step": {"model": model_spec, "runs": steps,
                           "speedup_dynamic_vs_256": round(steps[1]["seconds_per_step"] / steps[0]["seconds_per_step"], 2)},
-        "predict": predict_throughput(cfg.out, splits.dev),
+        "predict": predict_throughput(out, splits.dev),
     }
-    (cfg.out / "benchmark.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    echo(f"wrote {cfg.out / 'benchmark.json'}")
+    (out / "benchmark.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    echo(f"wrote {out / 'benchmark.json'}")
     return report

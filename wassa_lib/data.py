@@ -65,13 +65,6 @@ class Splits:
         return getattr(self, name)
 
 
-def resolve_data_dir(data_dir: str | os.PathLike | None, env_var: str = "WASSA_DATA_DIR",
-                     default: str = "data/wassa2021") -> Path:
-    """An explicit directory, else ``$WASSA_DATA_DIR``, else ``data/wassa2021``."""
-    chosen = str(data_dir) if data_dir else os.environ.get(env_var) or default
-    return Path(chosen).expanduser().resolve()
-
-
 def _find(data_dir: Path, names: tuple[str, ...] | str) -> Path:
     names = (names,) if isinstance(names, str) else names
     for name in names:
@@ -111,7 +104,7 @@ def _require(df: pd.DataFrame, path: Path, columns: list[str]) -> None:
         raise DataError(f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(map(str, df.columns))}")
 
 
-def _line(df: pd.DataFrame, i: int, has_header: bool) -> int:
+def _line(i: int, has_header: bool) -> int:
     """The 1-based line of row ``i`` in the file."""
     return i + (2 if has_header else 1)
 
@@ -122,7 +115,7 @@ def _to_numeric(df: pd.DataFrame, path: Path, columns: list[str], has_header: bo
         bad = np.flatnonzero(values.isna().to_numpy())
         if len(bad):
             i = int(bad[0])
-            raise DataError(f"{path}: line {_line(df, i, has_header)}, column {col}: expected a number, "
+            raise DataError(f"{path}: line {_line(i, has_header)}, column {col}: expected a number, "
                             f"found {df[col].iloc[i]!r}")
         df[col] = values.astype(float)
 
@@ -130,7 +123,18 @@ def _to_numeric(df: pd.DataFrame, path: Path, columns: list[str], has_header: bo
 def _check_essays(df: pd.DataFrame, path: Path) -> None:
     empty = np.flatnonzero(df["essay"].str.strip().eq("").to_numpy())
     if len(empty):
-        raise DataError(f"{path}: line {_line(df, int(empty[0]), True)}, column essay: empty essay")
+        raise DataError(f"{path}: line {_line(int(empty[0]), True)}, column essay: empty essay")
+
+
+def _check_unique_ids(df: pd.DataFrame, path: Path) -> None:
+    """Each ``message_id`` once: a repeated essay could land on both sides of the train/validation split."""
+    ids = df["message_id"].str.strip()
+    repeated = np.flatnonzero(ids.duplicated().to_numpy())
+    if len(repeated):
+        i = int(repeated[0])
+        first = int(np.flatnonzero((ids == ids.iloc[i]).to_numpy())[0])
+        raise DataError(f"{path}: line {_line(i, True)}, column message_id: {ids.iloc[i]!r} repeats line "
+                        f"{_line(first, True)}")
 
 
 def _check_emotions(df: pd.DataFrame, path: Path, has_header: bool) -> None:
@@ -138,7 +142,7 @@ def _check_emotions(df: pd.DataFrame, path: Path, has_header: bool) -> None:
     bad = np.flatnonzero(~df["emotion"].isin(EMOTIONS).to_numpy())
     if len(bad):
         i = int(bad[0])
-        raise DataError(f"{path}: line {_line(df, i, has_header)}, column emotion: unknown label "
+        raise DataError(f"{path}: line {_line(i, has_header)}, column emotion: unknown label "
                         f"{df['emotion'].iloc[i]!r}; expected one of {', '.join(EMOTIONS)}")
 
 
@@ -162,6 +166,7 @@ def load_train(data_dir: Path) -> pd.DataFrame:
     path = _find(data_dir, TRAIN_FILE)
     df = _read_tsv(path)
     _require(df, path, ID_COLUMNS + ["essay"] + SCORES + ["emotion"] + PERSON_FEATURES)
+    _check_unique_ids(df, path)
     _check_essays(df, path)
     _to_numeric(df, path, SCORES + PERSON_FEATURES, has_header=True)
     _check_emotions(df, path, has_header=True)
@@ -174,6 +179,7 @@ def load_dev(data_dir: Path) -> pd.DataFrame:
     gpath = _find(data_dir, DEV_GOLD_FILES)
     features = _read_tsv(fpath)
     _require(features, fpath, ID_COLUMNS + ["essay"] + DEMOGRAPHICS)
+    _check_unique_ids(features, fpath)
     _check_essays(features, fpath)
     first, has_header = _first_row(gpath)
     width = len(first)
@@ -200,6 +206,7 @@ def load_test(data_dir: Path) -> pd.DataFrame:
     fpath = _find(data_dir, TEST_FEATURE_FILE)
     df = _read_tsv(fpath)
     _require(df, fpath, ID_COLUMNS + ["essay"] + PERSON_FEATURES)
+    _check_unique_ids(df, fpath)
     _check_essays(df, fpath)
     _to_numeric(df, fpath, PERSON_FEATURES, has_header=True)
     emo_path = data_dir / TEST_EMO_GOLD_FILE
@@ -232,14 +239,18 @@ def has_test_scores(test: pd.DataFrame) -> bool:
     return bool(test[SCORES].notna().all().all())
 
 
-def train_validation_split(train: pd.DataFrame, valid_fraction: float = 0.2,
-                           seed: int = 42) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The paper's seeded 80/20 split of the training file, stratified by emotion."""
+def train_validation_split(train: pd.DataFrame, valid_fraction: float = 0.2, seed: int = 42,
+                           max_train_samples: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The paper's seeded 80/20 split of the training file into a fit part and a validation part, stratified
+    by emotion; ``max_train_samples`` then caps the fit part (the validation part stays whole).
+
+    Every notebook splits through this function, so both tracks train and select on the same essays.
+    """
     if not 0.0 < valid_fraction < 1.0:
         raise ValueError(f"valid_fraction must lie in (0, 1), got {valid_fraction}")
     fit, valid = train_test_split(train, test_size=valid_fraction, random_state=seed,
                                   stratify=train["emotion"])
-    return fit.reset_index(drop=True), valid.reset_index(drop=True)
+    return subsample(fit.reset_index(drop=True), max_train_samples, seed), valid.reset_index(drop=True)
 
 
 def subsample(df: pd.DataFrame, n: int | None, seed: int = 42) -> pd.DataFrame:

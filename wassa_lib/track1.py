@@ -19,9 +19,9 @@ Artifacts of a run, under ``<run folder>/artifacts/track1/``::
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
-import warnings
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -37,9 +37,11 @@ from .config import POOLINGS, TrainingConfig
 from .data import PERSON_FEATURES, SCORES
 from .metrics import pearson
 from .models import load_model
-from .training import autocast, sorted_batches, tokenize_frame, train, training_arguments
+from .training import autocast, reusable_record, sorted_batches, tokenize_frame, train, training_arguments
 
-EMBEDDING_SPLITS = ("train", "validation", "dev", "test")
+logger = logging.getLogger(__name__)
+
+EMBEDDING_SPLITS = ("fit", "validation", "dev", "test")
 SUMMARY_FILE = "track1.json"
 ENCODERS_FILE = "encoders.json"
 SELECTION_FILE = "selection.json"
@@ -93,11 +95,14 @@ class FineTuned:
     validation_pearson: float
     seconds: float
     training: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
-        """What ``track1.json`` records beside the saved model (throughput under ``training``)."""
+        """What ``track1.json`` records beside the saved model (throughput under ``training``, and the
+        ``settings`` it was trained with, which decide whether a resumed run may reuse it)."""
         return {"score": self.score, "label_mean": self.label_mean, "label_std": self.label_std,
-                "validation_pearson": self.validation_pearson, "seconds": self.seconds, "training": self.training}
+                "validation_pearson": self.validation_pearson, "seconds": self.seconds, "training": self.training,
+                "settings": self.settings}
 
 
 def _pearson_metric(prediction: EvalPrediction) -> dict[str, float]:
@@ -134,12 +139,15 @@ def fine_tune(score: str, fit: pd.DataFrame, valid: pd.DataFrame, cfg: TrainingC
     Trains on ``fit``, evaluates Pearson on ``valid`` after every epoch and reloads
     the best epoch's checkpoint; checkpoints go to ``work_dir/checkpoints`` and are
     deleted once the best model is saved to ``work_dir`` (see :func:`save_fine_tuned`).
-    With ``resume``, an already saved model is loaded instead of trained, and an
-    interrupted training continues from its last checkpoint.
+    With ``resume``, a model saved with the same settings (configuration, score and
+    essay counts) is loaded instead of trained, and an interrupted training continues
+    from its last checkpoint; a model saved with other settings is trained again.
     """
     _check_score(score)
     work_dir = Path(work_dir)
-    if resume and (work_dir / SUMMARY_FILE).is_file():
+    settings = {**asdict(cfg), "score": score, "essays": {"fit": len(fit), "valid": len(valid)}}
+    if resume and reusable_record(work_dir / SUMMARY_FILE, settings) is not None:
+        logger.info("%s encoder: the model of an earlier run with the same settings reused", score)
         return load_fine_tuned(work_dir)
     start = time.perf_counter()
     model, tokenizer = load_model(cfg.model, "regression", corpus=fit["essay"].tolist(), seed=cfg.seed)
@@ -149,19 +157,19 @@ def fine_tune(score: str, fit: pd.DataFrame, valid: pd.DataFrame, cfg: TrainingC
     checkpoints = work_dir / "checkpoints"
     trainer = Trainer(
         model=model,
-        args=training_arguments(cfg, checkpoints, metric_for_best="pearson", greater_is_better=True,
-                                dataloader_pin_memory=torch.cuda.is_available()),
+        args=training_arguments(cfg, checkpoints, metric_for_best="pearson", greater_is_better=True),
         train_dataset=tokenize_frame(_standardised(fit, score, mean, std), tokenizer, cfg.max_length, ["labels"]),
         eval_dataset=tokenize_frame(_standardised(valid, score, mean, std), tokenizer, cfg.max_length, ["labels"]),
         data_collator=DataCollatorWithPadding(tokenizer),
         processing_class=tokenizer,
         compute_metrics=_pearson_metric,
     )
-    training = train(trainer, cfg, checkpoints, resume)
+    training = train(trainer, cfg, checkpoints, resume, label=f"{score} encoder")
     best = trainer.state.best_metric
     validation_pearson = float(best if best is not None else trainer.evaluate()["eval_pearson"])
     tuned = FineTuned(score=score, model=trainer.model, tokenizer=tokenizer, label_mean=mean, label_std=std,
-                      validation_pearson=validation_pearson, seconds=time.perf_counter() - start, training=training)
+                      validation_pearson=validation_pearson, seconds=time.perf_counter() - start, training=training,
+                      settings=settings)
     save_fine_tuned(tuned, work_dir)
     shutil.rmtree(checkpoints, ignore_errors=True)
     return tuned
@@ -299,10 +307,11 @@ def predict_scores(run_dir: Path, frame: pd.DataFrame) -> pd.DataFrame:
     """Empathy and distress for the essays of ``frame`` from a finished run's saved artifacts.
 
     Loads both fine-tuned encoders, embeds ``frame["essay"]`` as notebook 02 did and
-    applies the regressor pipeline notebook 03 selected. Where ``frame`` lacks a
-    person feature (column missing or any value missing) the text-only variant is
-    used, with a warning. Returns columns ``empathy`` and ``distress`` in the row
-    order (and with the index) of ``frame``.
+    applies the regressor pipeline notebook 03 selected. A row that lacks a person
+    feature (the column is missing, or its value is blank) is predicted with the
+    text-only variant of that regressor, and the count of such rows is logged.
+    Returns columns ``empathy`` and ``distress`` in the row order (and with the index)
+    of ``frame``.
     """
     import joblib
 
@@ -313,18 +322,21 @@ def predict_scores(run_dir: Path, frame: pd.DataFrame) -> pd.DataFrame:
     track_dir = track1_dir(run_dir)
     info = json.loads(_require_file(track_dir / ENCODERS_FILE, "notebook 02").read_text(encoding="utf-8"))
     selection = json.loads(_require_file(track_dir / SELECTION_FILE, "notebook 03").read_text(encoding="utf-8"))
-    missing = [c for c in PERSON_FEATURES if c not in frame.columns or frame[c].isna().any()]
-    if missing:
-        warnings.warn(f"frame lacks person feature(s) {', '.join(missing)}: predicting with the text-only "
-                      f"{selection['regressor']} pipeline", stacklevel=2)
-    pipeline_file = TEXT_ONLY_PIPELINE if missing else BEST_PIPELINE
-    pipeline = joblib.load(_require_file(track_dir / pipeline_file, "notebook 03"))
+    person = frame.reindex(columns=PERSON_FEATURES).apply(lambda c: pd.to_numeric(c, errors="coerce"))
+    complete = person.notna().all(axis=1).to_numpy()
     embedded = {}
     for score in SCORES:
         tuned = _cached_fine_tuned(str(model_dir(track_dir, score)), _stamp(model_dir(track_dir, score)))
         embedded[score] = encode(tuned, frame["essay"].tolist(), info["pooling"], info["max_length"],
                                  info["batch_size"])[0]
-    person = frame[[c for c in PERSON_FEATURES if c not in missing]]
     features = feature_frame(person.assign(essay=frame["essay"].to_numpy()), embedded["empathy"], embedded["distress"])
-    predicted = pipeline.predict(features)
+    predicted = np.empty((len(frame), len(SCORES)))
+    if complete.any():
+        pipeline = joblib.load(_require_file(track_dir / BEST_PIPELINE, "notebook 03"))
+        predicted[complete] = pipeline.predict(features[complete])
+    if not complete.all():
+        logger.warning("%d of %d essays lack person features: predicted with the text-only %s regressor",
+                       int((~complete).sum()), len(frame), selection["regressor"])
+        pipeline = joblib.load(_require_file(track_dir / TEXT_ONLY_PIPELINE, "notebook 03"))
+        predicted[~complete] = pipeline.predict(features[~complete])
     return pd.DataFrame(predicted, columns=list(SCORES), index=frame.index)

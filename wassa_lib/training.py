@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import logging
 import shutil
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -16,17 +18,23 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from .config import TrainingConfig
 
+logger = logging.getLogger(__name__)
+BF16_CAPABILITY = (8, 0)
 
-def choose_precision(requested: str, cuda: bool | None = None, bf16_ok: bool | None = None) -> str:
-    """``fp32`` on CPU; on a GPU ``auto`` picks bf16 where supported (Ampere+), else fp16 (T4)."""
+
+def choose_precision(requested: str, cuda: bool | None = None) -> str:
+    """The precision a training or inference runs in: ``fp32`` on a CPU; on a GPU ``auto`` picks bf16 on
+    compute capability 8.0 and above (Ampere, Hopper) and fp16 below (a T4 is 7.5). PyTorch's
+    ``is_bf16_supported()`` is not asked: it is True on a T4, where bf16 is only emulated."""
     cuda = torch.cuda.is_available() if cuda is None else cuda
     if not cuda:
         return "fp32"
-    bf16_ok = torch.cuda.is_bf16_supported() if bf16_ok is None else bf16_ok
+    bf16_ok = tuple(torch.cuda.get_device_capability()) >= BF16_CAPABILITY
     if requested == "auto":
         return "bf16" if bf16_ok else "fp16"
     if requested == "bf16" and not bf16_ok:
-        raise ValueError("precision bf16 was asked for, but this GPU does not support it; use fp16 or auto")
+        raise ValueError("precision bf16 was asked for, but this GPU (compute capability below 8.0) only "
+                         "emulates it; use fp16 or auto")
     return requested
 
 
@@ -129,6 +137,7 @@ def training_arguments(cfg: TrainingConfig, output_dir: Path, metric_for_best: s
         seed=cfg.seed,
         data_seed=cfg.seed,
         dataloader_num_workers=0,
+        dataloader_pin_memory=torch.cuda.is_available(),
         **_version_kwargs(args_cls, cfg.group_by_length, cfg.warmup_ratio),
         **extra,
     )
@@ -144,18 +153,38 @@ def resume_checkpoint(output_dir: Path, resume: bool) -> str | None:
         return None
     last = get_last_checkpoint(str(output_dir))
     while last and not (Path(last) / "trainer_state.json").is_file():
-        print(f"{last}: incomplete checkpoint removed")
+        logger.warning("%s: incomplete checkpoint removed", last)
         shutil.rmtree(last)
         last = get_last_checkpoint(str(output_dir))
     return last
 
 
-def train(trainer: Trainer, cfg: TrainingConfig, checkpoints: Path, resume: bool) -> dict:
-    """``trainer.train()`` (from the last complete checkpoint when resuming); returns what it cost:
-    optimiser steps, seconds, essays per second and, on a GPU, the peak memory it allocated."""
+def reusable_record(path: Path, settings: dict) -> dict | None:
+    """The record saved at ``path`` when it was written with these ``settings``, else None (train afresh).
+
+    The one resume rule of both tracks: a saved model is reused only when the settings recorded
+    beside it equal the requested ones.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text(encoding="utf-8"))
+    if record.get("settings") != json.loads(json.dumps(settings)):
+        logger.info("%s: saved with other settings; training again", path.parent)
+        return None
+    return record
+
+
+def train(trainer: Trainer, cfg: TrainingConfig, checkpoints: Path, resume: bool, label: str = "") -> dict:
+    """``trainer.train()`` (from the last complete checkpoint when resuming), with progress logged under
+    ``label``; returns what it cost: optimiser steps, seconds, essays per second and, on a GPU, the peak
+    memory it allocated."""
+    from .progress import TrainingProgress
+
     cuda = torch.cuda.is_available()
     if cuda:
         torch.cuda.reset_peak_memory_stats()
+    trainer.add_callback(TrainingProgress(label or cfg.model))
     output = trainer.train(resume_from_checkpoint=resume_checkpoint(checkpoints, resume))
     cost = {"model": cfg.model, "steps": output.global_step, "epochs": cfg.epochs,
             "train_seconds": round(output.metrics["train_runtime"], 1),

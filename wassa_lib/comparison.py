@@ -1,0 +1,93 @@
+"""Track 1, Table 2: the regressors over the shared representation, the choice of one, its ablations and floor.
+
+Every pipeline is fitted on the fit split only. The regressor carried to the test
+set is the one with the best **validation** average Pearson; dev is scored and
+reported, never used for a choice (the paper chose on dev, which it used as its
+test set).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import pandas as pd
+
+from . import paper
+from .features import describe, feature_pipeline, tfidf_pipeline
+from .regressors import LABELS, Scored, fit_and_score, make_regressor, score
+
+logger = logging.getLogger(__name__)
+ABLATIONS = {"text_only": "text only (no person features)", "empathy_only": "empathy embedding only",
+             "distress_only": "distress embedding only"}
+KIT, PAPER = "this kit", "paper (Table 2)"
+TABLE2_COLUMNS = ["source", "kind", "system", "regressor", "features", "distress", "empathy", "average",
+                  "validation_average"]
+
+
+@dataclass
+class Comparison:
+    """What notebook 03 computes: every regressor, the chosen one, its ablations, the heads and the floor."""
+
+    regressors: dict[str, Scored]
+    best: str
+    ablations: dict[str, Scored]
+    heads: dict[str, float]
+    floor: Scored
+
+    def table2(self) -> pd.DataFrame:
+        """This kit's regressor rows, the paper's Table 2 rows (labelled as the paper's), then the ablations,
+        the encoders' own heads and the floor; dev scores, with the validation average that chose."""
+        label = LABELS[self.best]
+        rows = [_row("regressor", LABELS[name], name, describe("full"), scored)
+                for name, scored in self.regressors.items()]
+        rows += [{"source": PAPER, "kind": "regressor", "system": LABELS[name] + ("*" if name == "mlp" else ""),
+                  "regressor": name, "features": "emp ; dis ; person", **scores}
+                 for name, scores in paper.TABLE2.items()]
+        rows += [_row("ablation", f"{label}, {ABLATIONS[name]}", self.best, describe(name), scored)
+                 for name, scored in self.ablations.items()]
+        rows.append({"source": KIT, "kind": "ablation", "system": "fine-tuned encoders alone (their regression heads)",
+                     "regressor": "-", "features": "each score's own encoder", **self.heads})
+        rows.append(_row("floor", "floor: TF-IDF + ridge, no fine-tuning", "ridge", "TF-IDF of the essay", self.floor))
+        return pd.DataFrame(rows, columns=TABLE2_COLUMNS)
+
+    def metrics(self) -> dict:
+        """The headline numbers notebook 03 records in ``metrics/03_regressor_comparison.json``."""
+        best = self.regressors[self.best].scores
+        return {"best_regressor": self.best, "selected_by": "validation average Pearson",
+                "best_dev": best["dev"], "best_validation": best["validation"], "floor_dev": self.floor.scores["dev"],
+                "heads_dev": self.heads, "best_beats_floor": best["dev"]["average"] > self.floor.scores["dev"]["average"],
+                "ablations_dev": {name: scored.scores["dev"] for name, scored in self.ablations.items()},
+                "regressors": {name: scored.scores for name, scored in self.regressors.items()}}
+
+
+def _row(kind: str, system: str, regressor: str, features: str, scored: Scored) -> dict:
+    dev = scored.scores["dev"]
+    return {"source": KIT, "kind": kind, "system": system, "regressor": regressor, "features": features,
+            **{k: dev[k] for k in ("distress", "empathy", "average")},
+            "validation_average": scored.scores["validation"]["average"]}
+
+
+def compare(frames: dict[str, pd.DataFrame], dev_heads: pd.DataFrame, regressor_params: dict[str, dict],
+            floor_params: dict, scale_embeddings: bool = False, seed: int = 42) -> Comparison:
+    """Fit every regressor of ``regressor_params`` on ``frames["fit"]`` (the fit split) and score it on
+    ``frames["validation"]`` and ``frames["dev"]``; choose the best by validation average Pearson; run its
+    ablations, score the encoders' own heads (``dev_heads``) and the TF-IDF + ridge floor."""
+    evaluate = {"validation": frames["validation"], "dev": frames["dev"]}
+
+    def fit(name: str, feature_set: str = "full") -> Scored:
+        start = time.perf_counter()
+        pipeline = feature_pipeline(make_regressor(name, regressor_params[name], seed), feature_set, scale_embeddings)
+        scored = fit_and_score(pipeline, frames["fit"], evaluate)
+        logger.info("%-9s %-13s validation avg %.4f | dev avg %.4f | %.1f s", LABELS[name], feature_set,
+                    scored.scores["validation"]["average"], scored.scores["dev"]["average"],
+                    time.perf_counter() - start)
+        return scored
+
+    results = {name: fit(name) for name in regressor_params}
+    best = max(results, key=lambda name: results[name].scores["validation"]["average"])
+    ablations = {name: fit(best, name) for name in ABLATIONS}
+    floor = fit_and_score(tfidf_pipeline(make_regressor("ridge", floor_params["ridge"], seed), **floor_params["tfidf"]),
+                          frames["fit"], evaluate)
+    return Comparison(regressors=results, best=best, ablations=ablations, heads=score(frames["dev"], dev_heads),
+                      floor=floor)

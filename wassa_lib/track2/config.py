@@ -1,0 +1,116 @@
+"""Track-2 configuration: one Table-4 model (family, base model, training) and the CARER stage's settings."""
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .. import paper
+from ..carer import CarerSplits
+from ..config import TrainingConfig, check_types
+from ..data import subsample
+
+FAMILIES = ("classification", "generation")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_MODEL_KEYS = {"name", "family", "model", "incremental", "paper_model", "training"}
+STAGE1_BASE = "<the base model of each incremental model>"
+
+
+@dataclass
+class Track2Model:
+    """One row of Table 4: a model family, its base model spec and its training settings."""
+
+    name: str = field(metadata={"help": "the row's name and its folder under artifacts/track2"})
+    family: str = field(metadata={"help": "classification ([CLS] into a linear layer) or generation (label word)"})
+    training: TrainingConfig = field(metadata={"help": "the fine-tuning settings; training.model is the base"})
+    incremental: bool = field(default=False, metadata={"help": "a CARER stage first (generation only)"})
+    paper_model: str | None = field(default=None, metadata={
+        "help": "the paper's Table-4 model whose number is printed beside this row, for comparison"})
+
+    def __post_init__(self) -> None:
+        check_types(self)
+        if not _NAME.fullmatch(self.name):
+            raise ValueError(f"name: must be a plain folder name (letters, digits, . _ -), got {self.name!r}")
+        if self.family not in FAMILIES:
+            raise ValueError(f"family: must be one of {', '.join(FAMILIES)}, got {self.family!r}")
+        if self.incremental and self.family != "generation":
+            raise ValueError("incremental: the CARER stage is run for the generation family only")
+        if self.paper_model is not None and self.paper_model not in paper.TABLE4:
+            raise ValueError(f"paper_model: must be one of {', '.join(paper.TABLE4)} or null, got {self.paper_model!r}")
+
+    @property
+    def model(self) -> str:
+        """The base model spec (see :mod:`wassa_lib.models`)."""
+        return self.training.model
+
+    @classmethod
+    def from_params(cls, entry: dict, seed: int = 42, where: str = "track2_models") -> "Track2Model":
+        """Build from one ``track2_models`` entry: name, family, model, incremental, paper_model, training.
+        An error names ``where`` and the key."""
+        if not isinstance(entry, dict):
+            raise ValueError(f"{where}: expected a mapping (name, family, model, training), got {entry!r}")
+        unknown = sorted(set(entry) - _MODEL_KEYS)
+        missing = sorted({"name", "family", "model"} - set(entry))
+        if unknown:
+            raise ValueError(f"{where}.{unknown[0]}: unknown key; known: {', '.join(sorted(_MODEL_KEYS))}")
+        if missing:
+            raise ValueError(f"{where}.{missing[0]}: missing")
+        training = entry.get("training") or {}
+        if isinstance(training, dict) and "model" in training:
+            raise ValueError(f"{where}.training.model: name the model beside training, not in it")
+        config = TrainingConfig.from_params({"model": entry["model"], **training} if isinstance(training, dict)
+                                            else training, seed, where=f"{where}.training")
+        try:
+            return cls(name=entry["name"], family=entry["family"], training=config,
+                       incremental=entry.get("incremental", False), paper_model=entry.get("paper_model"))
+        except ValueError as err:
+            raise ValueError(f"{where}.{err}") from None
+
+
+@dataclass
+class IncrementalConfig:
+    """Stage 1 of incremental fine-tuning: its training settings and how many CARER lines it reads."""
+
+    training: TrainingConfig = field(metadata={
+        "help": "stage-1 settings; the model is each incremental model's own base"})
+    max_train_samples: int | None = field(default=None, metadata={
+        "help": "CARER training lines, subsampled per label (null = all 16000)"})
+    max_valid_samples: int | None = field(default=None, metadata={
+        "help": "CARER validation lines scored per epoch (null = all 2000)"})
+
+    def __post_init__(self) -> None:
+        check_types(self)
+        for name in ("max_train_samples", "max_valid_samples"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(f"{name}: must be positive or null, got {value!r}")
+
+    @classmethod
+    def from_params(cls, params: dict, seed: int = 42, where: str = "track2_incremental") -> "IncrementalConfig":
+        """Build from the ``track2_incremental`` mapping; an error names ``where`` and the key."""
+        if not isinstance(params, dict):
+            raise ValueError(f"{where}: expected a mapping, got {params!r}")
+        unknown = sorted(set(params) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise ValueError(f"{where}.{unknown[0]}: unknown key; known: training, max_train_samples, "
+                             "max_valid_samples")
+        training = params.get("training") or {}
+        if isinstance(training, dict) and "model" in training:
+            raise ValueError(f"{where}.training.model: stage 1 starts from each incremental model's own base; "
+                             "name no model here")
+        config = TrainingConfig.from_params({"model": STAGE1_BASE, **training} if isinstance(training, dict)
+                                            else training, seed, where=f"{where}.training")
+        try:
+            return cls(training=config, **{k: v for k, v in params.items() if k != "training"})
+        except ValueError as err:
+            raise ValueError(f"{where}.{err}") from None
+
+    def training_for(self, model: str) -> TrainingConfig:
+        """Stage-1 training settings starting from ``model``."""
+        return dataclasses.replace(self.training, model=model)
+
+    def data(self, carer: CarerSplits, seed: int = 42) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """CARER train and validation lines for stage 1, subsampled per label where capped."""
+        return subsample(carer.train, self.max_train_samples, seed), subsample(carer.val, self.max_valid_samples, seed)

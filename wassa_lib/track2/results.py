@@ -1,0 +1,130 @@
+"""Track-2 results: Table 4, the effect of the CARER stage, the model carried forward, and serving it."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from .. import paper
+from ..data import EMOTIONS
+from ..metrics import bootstrap_ci, macro_f1
+from ..models import load_model
+from .decoding import predict_classifier, predict_generation
+from .training import MODEL_DIR, ModelResult
+
+TRACK2_DIR = "track2"
+SELECTION_FILE = "selection.json"
+
+
+def table4(results: Sequence[ModelResult]) -> pd.DataFrame:
+    """One row per model: dev scores beside the paper's macro-F1 for the paper model the row stands for.
+
+    ``invalid_generations`` is empty (NA) for classifiers: an arg-max over seven
+    outputs cannot produce anything but a label.
+    """
+    rows = []
+    for r in results:
+        s = r.spec
+        rows.append({
+            "model": s.name, "family": s.family, "base": s.model, "incremental": s.incremental,
+            "paper_model": s.paper_model, "paper_macro_f1": paper.TABLE4.get(s.paper_model, np.nan),
+            "valid_macro_f1": r.valid_macro_f1, "macro_f1": r.scores["macro_f1"], "accuracy": r.scores["accuracy"],
+            "macro_precision": r.scores["macro_precision"], "macro_recall": r.scores["macro_recall"],
+            "invalid_generations": r.invalid_generations, "train_s": r.seconds,
+            **{f"f1_{label}": r.scores["per_class_f1"].get(label, 0.0) for label in EMOTIONS},
+        })
+    table = pd.DataFrame(rows)
+    table["invalid_generations"] = table["invalid_generations"].astype("Int64")
+    return table
+
+
+def incremental_effect(results: Sequence[ModelResult], gold: Sequence[str], n_resamples: int = 1000,
+                       seed: int = 0) -> pd.DataFrame:
+    """Each generation base run both without and with the CARER stage: dev macro-F1 of the two, the gain,
+    and a 95% paired bootstrap interval of the gain over the dev essays."""
+    pairs: dict[str, dict[bool, ModelResult]] = {}
+    for r in results:
+        if r.spec.family == "generation":
+            pairs.setdefault(r.spec.model, {})[r.spec.incremental] = r
+    rows = []
+    for base, pair in pairs.items():
+        if set(pair) != {False, True}:
+            continue
+        without, with_ = pair[False], pair[True]
+        gain, low, high = bootstrap_ci(lambda g, a, b: macro_f1(g, b) - macro_f1(g, a), np.asarray(gold),
+                                       np.asarray(without.predictions), np.asarray(with_.predictions),
+                                       n_resamples=n_resamples, seed=seed)
+        rows.append({"base": base, "without": without.spec.name, "with": with_.spec.name,
+                     "macro_f1_without": without.scores["macro_f1"], "macro_f1_with": with_.scores["macro_f1"],
+                     "gain": round(gain, 4), "gain_ci_low": round(low, 4), "gain_ci_high": round(high, 4)})
+    return pd.DataFrame(rows, columns=["base", "without", "with", "macro_f1_without", "macro_f1_with", "gain",
+                                       "gain_ci_low", "gain_ci_high"])
+
+
+def training_throughput(results: Sequence[ModelResult]) -> dict[str, dict]:
+    """The training throughput of every model (and of its CARER stage), keyed ``track2_<name>``,
+    as the benchmark reads it from the notebook's metrics."""
+    found = {}
+    for r in results:
+        if r.stage1 and r.stage1.get("training"):
+            found[f"track2_{r.spec.name}_stage1"] = r.stage1["training"]
+        if r.training:
+            found[f"track2_{r.spec.name}"] = r.training
+    return found
+
+
+def select_best(results: Sequence[ModelResult], root: Path) -> ModelResult:
+    """The model with the best dev macro-F1 (the paper's practice), written to ``root/selection.json``."""
+    best = max(results, key=lambda r: r.scores["macro_f1"])
+    selection = {"model": best.spec.name, "family": best.spec.family, "base": best.spec.model,
+                 "incremental": best.spec.incremental, "path": f"{best.spec.name}/{MODEL_DIR}",
+                 "labels": list(EMOTIONS), "max_length": best.spec.training.max_length,
+                 "batch_size": best.spec.training.eval_batch_size, "dev_macro_f1": best.scores["macro_f1"],
+                 "selected_by": "dev macro-F1 (the paper's practice; optimistic for the selected model)"}
+    root.mkdir(parents=True, exist_ok=True)
+    (root / SELECTION_FILE).write_text(json.dumps(selection, indent=2) + "\n", encoding="utf-8")
+    return best
+
+
+def _track2_root(run_dir: Path) -> Path:
+    """The folder holding ``selection.json``: ``run_dir`` itself or ``run_dir/artifacts/track2``."""
+    for folder in (run_dir, run_dir / "artifacts" / TRACK2_DIR):
+        if (folder / SELECTION_FILE).is_file():
+            return folder
+    raise FileNotFoundError(f"{run_dir}: no {SELECTION_FILE} here or in artifacts/{TRACK2_DIR}; "
+                            "run notebook 04 for this profile first")
+
+
+def predict_emotions(run_dir: Path, essays: Sequence[str]) -> list[str]:
+    """Emotion labels for ``essays`` from the model that notebook 04 selected in ``run_dir``.
+
+    ``run_dir`` is a run folder (``outputs/<profile>``) or its ``artifacts/track2``.
+    Batched, longest essays first, under ``torch.inference_mode()``; the labels come
+    back in the order of ``essays``. Generation models predict by label scoring, so
+    every output is one of the seven labels.
+    """
+    selection_file = _track2_root(Path(run_dir)).resolve() / SELECTION_FILE
+    selection, model, tokenizer = _selected_model(selection_file, selection_file.stat().st_mtime_ns)
+    if selection["family"] == "classification":
+        return predict_classifier(model, tokenizer, essays, selection["max_length"], selection["batch_size"])
+    return predict_generation(model, tokenizer, essays, tuple(selection["labels"]), selection["max_length"],
+                              selection["batch_size"])
+
+
+@lru_cache(maxsize=2)
+def _selected_model(selection_file: Path, mtime_ns: int) -> tuple[dict, PreTrainedModel, PreTrainedTokenizerBase]:
+    """The selection and its model on the best device, loaded once per selection file version."""
+    selection = json.loads(selection_file.read_text(encoding="utf-8"))
+    path = str(selection_file.parent / selection["path"])
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if selection["family"] == "classification":
+        model, tokenizer = load_model(path, "classification", num_labels=len(selection["labels"]))
+    else:
+        model, tokenizer = load_model(path, "seq2seq")
+    return selection, model.to(device), tokenizer

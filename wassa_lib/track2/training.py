@@ -1,0 +1,233 @@
+"""Track-2 training: the classifier, the label generator, the CARER stage, and one Table-4 row end to end.
+
+**Task-specific incremental fine-tuning.** Stage 1 fine-tunes the base model on
+the CARER emotion data (labels sadness, joy, love, anger, fear, surprise); stage
+2 fine-tunes that model on WASSA, which teaches the label words ``neutral`` and
+``disgust`` as new targets. At WASSA prediction time only the seven WASSA labels
+are scored, so ``love`` can never be predicted.
+
+Checkpoints are selected on the validation part of the split of the training file,
+by validation macro-F1 (for generation: of the label-scoring predictions). The dev
+set is only predicted, never used during training.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from transformers import (DataCollatorForSeq2Seq, DataCollatorWithPadding, EvalPrediction, PreTrainedModel,
+                          PreTrainedTokenizerBase, Seq2SeqTrainer, Trainer)
+
+from ..carer import CARER_LABELS, CarerSplits
+from ..config import TrainingConfig
+from ..data import EMOTIONS
+from ..metrics import EmotionScores, emotion_scores, macro_f1
+from ..models import load_model
+from ..training import reusable_record, tokenize_frame, train, training_arguments
+from .config import IncrementalConfig, Track2Model
+from .decoding import (count_invalid, eos_token_id, generate_free, label_targets, one_hot, predict_classifier,
+                       predict_generation, score_labels)
+
+logger = logging.getLogger(__name__)
+MODEL_DIR = "model"
+STAGE1_DIR = "stage1_carer"
+CHECKPOINT_DIR = "checkpoints"
+RESULT_FILE = "result.json"
+PREDICTIONS_FILE = "dev_predictions.csv"
+
+
+def _classification_metrics(prediction: EvalPrediction) -> dict[str, float]:
+    gold = np.asarray(EMOTIONS)[np.asarray(prediction.label_ids).argmax(-1)]
+    pred = np.asarray(EMOTIONS)[np.asarray(prediction.predictions).argmax(-1)]
+    return {"macro_f1": macro_f1(gold, pred)}
+
+
+class LabelScoringTrainer(Seq2SeqTrainer):
+    """A Seq2SeqTrainer whose evaluation scores every candidate label on the validation texts.
+
+    ``eval_macro_f1`` is the official macro-F1 of the best-scoring labels (the
+    checkpoint-selection metric); ``eval_loss`` is the gold label's mean token NLL.
+    """
+
+    def __init__(self, *args, valid: pd.DataFrame, labels: Sequence[str], max_length: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.valid, self.labels, self.max_length = valid, tuple(labels), max_length
+
+    def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval",
+                 **gen_kwargs) -> dict[str, float]:
+        tokenizer = self.processing_class
+        scores = score_labels(self.model, tokenizer, list(self.valid["essay"]), self.labels, self.max_length,
+                              self.args.per_device_eval_batch_size)
+        gold_idx = self.valid["emotion"].map({label: i for i, label in enumerate(self.labels)}).to_numpy()
+        lengths = np.array([len(t) for t in label_targets(tokenizer, self.labels,
+                                                          eos_token_id(self.model, tokenizer))])
+        nll = -scores[np.arange(len(gold_idx)), gold_idx] / lengths[gold_idx]
+        pred = np.asarray(self.labels)[scores.argmax(1)]
+        metrics = {f"{metric_key_prefix}_loss": float(nll.mean()),
+                   f"{metric_key_prefix}_macro_f1": macro_f1(self.valid["emotion"].to_numpy(), pred)}
+        self.log(metrics)
+        self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
+        return metrics
+
+
+def _finish(trainer: Trainer, out_dir: Path) -> None:
+    """Save the reloaded best model and its tokenizer to ``out_dir/model``; drop the checkpoints."""
+    trainer.save_model(str(out_dir / MODEL_DIR))
+    shutil.rmtree(out_dir / CHECKPOINT_DIR, ignore_errors=True)
+
+
+def train_classifier(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame, out_dir: Path,
+                     resume: bool = False, label: str = "") -> tuple[PreTrainedModel, PreTrainedTokenizerBase, float, dict]:
+    """Fine-tune ``cfg.model`` with a 7-way BCE head; returns the best model (by validation macro-F1),
+    its tokenizer, that validation macro-F1 and the training throughput. The model is saved to
+    ``out_dir/model``."""
+    model, tokenizer = load_model(cfg.model, "classification", num_labels=len(EMOTIONS), corpus=list(fit["essay"]),
+                                  seed=cfg.seed)
+    model.config.id2label = dict(enumerate(EMOTIONS))
+    model.config.label2id = {label: i for i, label in enumerate(EMOTIONS)}
+    datasets = [tokenize_frame(df.assign(labels=one_hot(df["emotion"])), tokenizer, cfg.max_length, ["labels"])
+                for df in (fit, valid)]
+    trainer = Trainer(model=model, args=training_arguments(cfg, out_dir / CHECKPOINT_DIR, "macro_f1"),
+                      train_dataset=datasets[0], eval_dataset=datasets[1], processing_class=tokenizer,
+                      data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=_classification_metrics)
+    training = train(trainer, cfg, out_dir / CHECKPOINT_DIR, resume, label)
+    _finish(trainer, out_dir)
+    return trainer.model, tokenizer, float(trainer.state.best_metric), training
+
+
+def train_generator(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame, out_dir: Path,
+                    labels: Sequence[str] = EMOTIONS, resume: bool = False, corpus: Sequence[str] | None = None,
+                    label: str = "") -> tuple[PreTrainedModel, PreTrainedTokenizerBase, float, dict]:
+    """Fine-tune the seq2seq model ``cfg.model`` to emit ``label + eos``; returns the best model (by
+    validation macro-F1 of label scoring over ``labels``), its tokenizer, that macro-F1 and the
+    training throughput.
+
+    ``corpus`` trains the tokenizer of a tiny model (default: the ``fit`` texts). The
+    model is saved to ``out_dir/model``.
+    """
+    model, tokenizer = load_model(cfg.model, "seq2seq", corpus=list(corpus if corpus is not None else fit["essay"]),
+                                  seed=cfg.seed)
+    targets = dict(zip(labels, label_targets(tokenizer, labels, eos_token_id(model, tokenizer))))
+    datasets = [tokenize_frame(df.assign(labels=df["emotion"].map(targets)), tokenizer, cfg.max_length, ["labels"])
+                for df in (fit, valid)]
+    trainer = LabelScoringTrainer(
+        model=model, args=training_arguments(cfg, out_dir / CHECKPOINT_DIR, "macro_f1", seq2seq=True),
+        train_dataset=datasets[0], eval_dataset=datasets[1], processing_class=tokenizer,
+        data_collator=DataCollatorForSeq2Seq(tokenizer), valid=valid, labels=labels,
+        max_length=cfg.max_length)
+    training = train(trainer, cfg, out_dir / CHECKPOINT_DIR, resume, label)
+    _finish(trainer, out_dir)
+    return trainer.model, tokenizer, float(trainer.state.best_metric), training
+
+
+def train_stage1(base: str, carer: CarerSplits, incremental: IncrementalConfig, out_dir: Path, seed: int = 42,
+                 resume: bool = False, corpus: Sequence[str] = ()) -> tuple[Path, dict]:
+    """Stage 1 of incremental fine-tuning: ``base`` on CARER (its six labels), saved to ``out_dir/model``.
+
+    Returns the saved model's folder and a summary (CARER lines used, CARER validation
+    macro-F1, seconds, settings), also written to ``out_dir/result.json``; with ``resume`` a
+    finished stage 1 with the same settings is reused. ``corpus`` adds texts to a tiny model's
+    tokenizer (the WASSA essays, so stage 2 reads them too).
+    """
+    settings = {**dataclasses.asdict(incremental), "base": base, "seed": seed}
+    saved = reusable_record(out_dir / RESULT_FILE, settings) if resume else None
+    if saved is not None:
+        return out_dir / MODEL_DIR, saved
+    start = time.perf_counter()
+    lines, valid_lines = incremental.data(carer, seed)
+    _, _, valid_f1, training = train_generator(incremental.training_for(base), lines, valid_lines, out_dir,
+                                               CARER_LABELS, resume, corpus=[*lines["essay"], *corpus],
+                                               label=f"{out_dir.parent.name} CARER stage")
+    summary = {"carer_train_lines": len(lines), "carer_valid_lines": len(valid_lines), "carer_valid_macro_f1": valid_f1,
+               "seconds": round(time.perf_counter() - start, 1), "training": training, "settings": settings}
+    (out_dir / RESULT_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return out_dir / MODEL_DIR, summary
+
+
+@dataclass
+class ModelResult:
+    """What one model of Table 4 gave on dev."""
+
+    spec: Track2Model
+    predictions: list[str]
+    scores: EmotionScores
+    valid_macro_f1: float
+    seconds: float
+    invalid_generations: int | None = None
+    generated: list[str] | None = None
+    stage1: dict | None = None
+    training: dict | None = None
+
+    def save(self, folder: Path, dev: pd.DataFrame, settings: dict) -> None:
+        """``result.json`` (scores, timings, the ``settings`` it was trained with) and ``dev_predictions.csv``
+        (gold, predicted, generated)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        frame = pd.DataFrame({"message_id": dev["message_id"].to_numpy(), "gold": dev["emotion"].to_numpy(),
+                              "predicted": self.predictions})
+        if self.generated is not None:
+            frame["generated"] = self.generated
+        frame.to_csv(folder / PREDICTIONS_FILE, index=False)
+        record = {"scores": self.scores, "valid_macro_f1": self.valid_macro_f1, "seconds": self.seconds,
+                  "invalid_generations": self.invalid_generations, "stage1": self.stage1, "training": self.training,
+                  "settings": settings}
+        (folder / RESULT_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, spec: Track2Model, folder: Path, record: dict) -> "ModelResult":
+        """The result saved in ``folder`` (``record``: its ``result.json``)."""
+        frame = pd.read_csv(folder / PREDICTIONS_FILE, keep_default_na=False)
+        return cls(spec=spec, predictions=list(frame["predicted"]), scores=record["scores"],
+                   valid_macro_f1=record["valid_macro_f1"], seconds=record["seconds"],
+                   invalid_generations=record["invalid_generations"],
+                   generated=list(frame["generated"]) if "generated" in frame else None, stage1=record["stage1"],
+                   training=record.get("training"))
+
+
+def run_model(spec: Track2Model, fit: pd.DataFrame, valid: pd.DataFrame, dev: pd.DataFrame, root: Path,
+              carer: CarerSplits | None = None, incremental: IncrementalConfig | None = None,
+              resume: bool = False) -> ModelResult:
+    """Train one model (both stages where incremental), predict every dev essay, save under ``root/<name>``.
+
+    With ``resume``, a model whose results were saved with the same settings is read back
+    instead of retrained (an interrupted training resumes from its last checkpoint).
+    """
+    folder = root / spec.name
+    settings = {**dataclasses.asdict(spec), "essays": {"fit": len(fit), "valid": len(valid), "dev": len(dev)}}
+    saved = reusable_record(folder / RESULT_FILE, settings) if resume else None
+    if saved is not None:
+        logger.info("%s: results of an earlier run with the same settings reused", spec.name)
+        return ModelResult.load(spec, folder, saved)
+    start = time.perf_counter()
+    cfg, essays, stage1 = spec.training, list(dev["essay"]), None
+    if spec.family == "classification":
+        model, tokenizer, valid_f1, training = train_classifier(cfg, fit, valid, folder, resume, spec.name)
+        predictions = predict_classifier(model, tokenizer, essays, cfg.max_length, cfg.eval_batch_size)
+        generated = invalid = None
+    else:
+        if spec.incremental:
+            if carer is None or incremental is None:
+                raise ValueError(f"{spec.name}: incremental fine-tuning needs the CARER data and track2_incremental")
+            stage1_model, stage1 = train_stage1(cfg.model, carer, incremental, folder / STAGE1_DIR, cfg.seed,
+                                                resume, corpus=list(fit["essay"]))
+            logger.info("%s: stage 1 on %d CARER lines, validation macro-F1 %.4f, %.0f s", spec.name,
+                        stage1["carer_train_lines"], stage1["carer_valid_macro_f1"], stage1["seconds"])
+            cfg = dataclasses.replace(cfg, model=str(stage1_model))
+        model, tokenizer, valid_f1, training = train_generator(cfg, fit, valid, folder, EMOTIONS, resume, label=spec.name)
+        predictions = predict_generation(model, tokenizer, essays, EMOTIONS, cfg.max_length, cfg.eval_batch_size)
+        generated = generate_free(model, tokenizer, essays, EMOTIONS, cfg.max_length, cfg.eval_batch_size)
+        invalid = count_invalid(generated)
+    result = ModelResult(spec=spec, predictions=predictions, scores=emotion_scores(dev["emotion"], predictions),
+                         valid_macro_f1=valid_f1, seconds=round(time.perf_counter() - start, 1),
+                         invalid_generations=invalid, generated=generated, stage1=stage1, training=training)
+    result.save(folder, dev, settings)
+    extra = "" if invalid is None else f", {invalid} invalid free generations"
+    logger.info("%s: dev macro-F1 %.4f%s, %.0f s", spec.name, result.scores["macro_f1"], extra, result.seconds)
+    return result
