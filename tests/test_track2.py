@@ -171,7 +171,7 @@ def test_table4_has_a_row_per_family_with_the_papers_numbers_beside(tiny_run):
         scores = emotion_scores(saved["gold"], saved["predicted"])
         assert (table.loc[name, "macro_f1"], table.loc[name, "accuracy"]) == (scores["macro_f1"], scores["accuracy"])
         assert (root / name / track2.MODEL_DIR / "model.safetensors").is_file()
-        assert not (root / name / track2.CHECKPOINT_DIR).exists()
+        assert not (root / name / "checkpoints").exists()
 
 
 def test_stage_two_starts_from_the_saved_stage_one_model(tiny_run):

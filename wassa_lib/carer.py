@@ -70,3 +70,24 @@ def load_carer(directory: str | os.PathLike) -> CarerSplits:
             raise DataError(f"{path}: file not found; found instead: {', '.join(found) or 'no files'}")
         frames[split] = read_carer_file(path)
     return CarerSplits(**frames)
+
+
+def download_carer(target: str | os.PathLike, name: str = "dair-ai/emotion") -> Path:
+    """The CARER release from the Hugging Face hub (``dair-ai/emotion``, configuration ``split``: the same
+    16000/2000/2000 lines) written as ``train/val/test.txt`` in ``target``; kept where already written."""
+    target = Path(target)
+    if all((target / f).is_file() for f in CARER_FILES.values()):
+        return target
+    from datasets import load_dataset
+
+    try:
+        release = load_dataset(name, "split")
+    except Exception as err:  # the hub's errors vary by version and cause: one line for the user
+        raise DataError(f"{name}: the CARER data could not be loaded from the hub ({str(err).splitlines()[0]}); "
+                        "put train.txt, val.txt and test.txt in a folder and set carer_dir") from None
+    target.mkdir(parents=True, exist_ok=True)
+    for split, file in (("train", "train.txt"), ("validation", "val.txt"), ("test", "test.txt")):
+        names = release[split].features["label"].names
+        lines = [f"{row['text']};{names[row['label']]}" for row in release[split]]
+        (target / file).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return target

@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="a YAML file laid over the profile (repeatable)")
     p_bench.add_argument("--output-dir", help="run folder (default: outputs/<profile>)")
     p_bench.add_argument("--data-dir", help="WASSA data directory (default: $WASSA_DATA_DIR, else data/wassa2021)")
+    sub.add_parser("colab-cell", help="write the Colab setup cell (wassa_lib/colab.py: GIT_URL, GIT_REF) into "
+                                      "every notebook, and print the Open-in-Colab links")
     return parser
 
 
@@ -57,6 +59,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         except RunError as err:
             print(f"error: {err}", file=sys.stderr)
             return 1
+        return 0
+    if args.command == "colab-cell":
+        from . import colab
+
+        for path in colab.write_setup_cells():
+            print(f"updated {path}")
+        for link in colab.open_links():
+            print(link)
         return 0
     return 2
 

@@ -1,58 +1,180 @@
-"""Colab support: the setup cell every notebook carries, and what it does once the kit is installed."""
+"""Colab: the setup cell every notebook carries, and what it does once the kit is importable.
+
+The cell finds the kit (an existing install; a copy of the repository in Drive at
+``MyDrive/wassa-kit``; a clone of :data:`GIT_URL` at :data:`GIT_REF`), installs it
+without touching Colab's own torch, and calls :func:`configure`, which fills in only
+the parameters the user left at their defaults: the ``paper`` profile when a GPU is
+attached, the data on Drive, a run folder on Drive (so results survive a
+disconnect) and ``resume`` on. Training checkpoints stay on the fast local disk.
+"""
 from __future__ import annotations
 
-import sys
+import logging
+import os
 from pathlib import Path
 
-DRIVE = Path("/content/drive")
-DRIVE_DATA = DRIVE / "MyDrive" / "wassa2021"
-DRIVE_CARER = DRIVE / "MyDrive" / "emotion_carer"
+logger = logging.getLogger(__name__)
 
-# The first code cell of every notebook after its parameters (a test checks they agree with this text).
-SETUP_CELL = '''\
-# Colab only: install the kit (Colab's own torch is kept), read the data from Google Drive and switch to the
-# paper profile when a GPU is attached. Outside Colab this cell does nothing.
+# The one place that says where Colab gets the kit from when it is neither installed nor in Drive.
+# After changing these, `python -m wassa_lib colab-cell` writes them into every notebook.
+GIT_URL = ""
+GIT_REF = "main"
+DRIVE_KIT = "wassa-kit"            # MyDrive/wassa-kit: the repository folder, uploaded
+DRIVE_DATA = "wassa2021"           # MyDrive/wassa2021: the WASSA files
+DRIVE_CARER = "emotion_carer"      # MyDrive/emotion_carer: CARER train/val/test.txt (else the hub's dair-ai/emotion)
+DRIVE_RUNS = "wassa-kit-runs"      # MyDrive/wassa-kit-runs/<profile>: run folders
+HUB_CARER = "dair-ai/emotion"
+ROOT_ENV = "WASSA_COLAB_ROOT"      # Colab's /content; a test points it at a temporary folder
+SCRATCH_ENV = "WASSA_SCRATCH_DIR"  # where training checkpoints go (see wassa_lib.training.checkpoint_dir)
+
+SETUP_CELL_TEMPLATE = '''\
+# Colab only: find and install the kit, mount Google Drive, choose the profile (README, "Colab").
+# Outside Colab this cell does nothing.
 import sys
 
 if "google.colab" in sys.modules:
-    import subprocess
+    import importlib.util, os, subprocess
     from pathlib import Path
 
-    KIT_GIT_URL = "https://github.com/OWNER/wassa-kit.git"  # this repository (or your fork)
-    kit = Path("/content/wassa-kit")
-    if not kit.exists():
-        subprocess.run(["git", "clone", "--depth", "1", KIT_GIT_URL, str(kit)], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", f"{kit}[gpu]"], check=True)
-    sys.path.insert(0, str(kit))
+    GIT_URL, GIT_REF = {git_url!r}, {git_ref!r}  # from wassa_lib/colab.py
+    if importlib.util.find_spec("wassa_lib") is None:
+        from google.colab import drive
+
+        root = Path(os.environ.get("{root_env}", "/content"))
+        drive.mount(str(root / "drive"))
+        kit = root / "drive" / "MyDrive" / "{drive_kit}"
+        if not (kit / "pyproject.toml").is_file() and GIT_URL:
+            kit = root / "wassa-kit"
+            subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", GIT_REF, GIT_URL, str(kit)])
+        if not (kit / "pyproject.toml").is_file():
+            class KitNotFound(Exception):
+                def _render_traceback_(self):
+                    return [f"KitNotFound: {{self}}"]
+
+            raise KitNotFound(f"no copy of the kit: upload the repository folder to MyDrive/{drive_kit} "
+                              "(or set GIT_URL in wassa_lib/colab.py), then run this cell again")
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", f"{{kit}}[colab]"], check=True)
+        sys.path.insert(0, str(kit))
     from wassa_lib.colab import configure
 
     globals().update(configure(globals()))'''
 
 
+def setup_cell(git_url: str = GIT_URL, git_ref: str = GIT_REF) -> str:
+    """The first code cell after the parameters of every notebook (a test checks that they agree)."""
+    return SETUP_CELL_TEMPLATE.format(git_url=git_url, git_ref=git_ref, root_env=ROOT_ENV, drive_kit=DRIVE_KIT)
+
+
+class ColabSetupError(Exception):
+    """A Colab setup problem, shown as its one line (IPython prints ``_render_traceback_``)."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"ColabSetupError: {self}"]
+
+
 def in_colab() -> bool:
+    import sys
+
     return "google.colab" in sys.modules
 
 
-def configure(namespace: dict, mount_drive: bool = True) -> dict:
-    """Parameter values for a notebook running in Colab.
+def colab_root() -> Path:
+    return Path(os.environ.get(ROOT_ENV, "/content"))
 
-    The ``paper`` profile with a GPU (else ``cpu``), applied to the names the
-    notebook's parameters cell defined; the data directories on Google Drive
-    (``MyDrive/wassa2021``, ``MyDrive/emotion_carer``) when they exist.
+
+def my_drive(mount: bool = True) -> Path:
+    """``<root>/drive/MyDrive``, mounted first where it is not yet."""
+    drive_dir = colab_root() / "drive"
+    if mount and not (drive_dir / "MyDrive").is_dir():
+        from google.colab import drive
+
+        drive.mount(str(drive_dir))
+    return drive_dir / "MyDrive"
+
+
+def _needs_carer(namespace: dict) -> bool:
+    return "carer_dir" in namespace and any(isinstance(m, dict) and m.get("incremental")
+                                            for m in namespace.get("track2_models", []))
+
+
+def configure(namespace: dict, cuda: bool | None = None) -> dict:
+    """Parameter values for a notebook running in Colab, as updates to the notebook's ``namespace``.
+
+    Only parameters still at the notebook's defaults (those of the ``cpu`` profile) change:
+    the profile's values (``paper`` when a GPU is attached), ``data_dir`` and ``carer_dir`` on
+    Drive, ``output_dir`` in ``MyDrive/wassa-kit-runs/<profile>``, and ``resume`` on. Anything the
+    user typed into the parameters cell stands. Prints what the notebook will use.
     """
     import torch
 
-    from .run import load_params
+    from .params import load_params
 
-    if mount_drive and in_colab() and not DRIVE.exists():
-        from google.colab import drive
+    cuda = torch.cuda.is_available() if cuda is None else cuda
+    defaults = load_params("cpu")
+    untouched = {k for k in namespace if k in defaults and namespace[k] == defaults[k]}
+    profile = namespace.get("profile", "cpu")
+    if "profile" in untouched:
+        profile = "paper" if cuda else "cpu"
+    chosen = load_params(profile)
+    updates = {k: chosen[k] for k in untouched if k in chosen and chosen[k] != namespace[k]}
+    drive = my_drive()
+    if "data_dir" in untouched:
+        data = drive / DRIVE_DATA
+        if not (data / "messages_train_ready_for_WS.tsv").is_file():
+            found = sorted(p.name for p in drive.iterdir()) if drive.is_dir() else []
+            raise ColabSetupError(f"{data}: no WASSA files there (looked for messages_train_ready_for_WS.tsv); "
+                                  f"MyDrive holds: {', '.join(found[:12]) or 'nothing'}. Upload the files to "
+                                  f"MyDrive/{DRIVE_DATA}, or set data_dir in the parameters cell")
+        updates["data_dir"] = str(data)
+    if "carer_dir" in untouched and _needs_carer({**namespace, **updates}):
+        carer = drive / DRIVE_CARER
+        if not (carer / "train.txt").is_file():
+            from .carer import download_carer
 
-        drive.mount(str(DRIVE))
-    profile = "paper" if torch.cuda.is_available() else "cpu"
-    updates = {k: v for k, v in load_params(profile).items() if k in namespace}
-    if DRIVE_DATA.is_dir():
-        updates["data_dir"] = str(DRIVE_DATA)
-    if DRIVE_CARER.is_dir() and "carer_dir" in namespace:
-        updates["carer_dir"] = str(DRIVE_CARER)
-    print(f"Colab: {profile} profile" + (f", data from {updates['data_dir']}" if "data_dir" in updates else ""))
-    return updates
+            carer = download_carer(colab_root() / DRIVE_CARER)
+        updates["carer_dir"] = str(carer)
+    run_dir = drive / DRIVE_RUNS / profile
+    if "output_dir" in untouched:
+        updates["output_dir"] = str(run_dir)
+    if "resume" in untouched:
+        updates["resume"] = True
+    os.environ.setdefault(SCRATCH_ENV, str(colab_root() / "wassa-scratch"))
+    out = Path(updates.get("output_dir") or namespace.get("output_dir") or run_dir)
+    earlier = (out / "manifest.json").is_file() or (out / "tables").is_dir()
+    values = {**namespace, **updates}
+    print(f"Colab: {profile} profile{' (GPU)' if cuda else ''}; data {values.get('data_dir')}; run folder {out}"
+          + ("; earlier results found there, finished models are reused" if earlier else "")
+          + f"; checkpoints in {os.environ[SCRATCH_ENV]}")
+    kept = sorted(k for k in namespace if k in defaults and k not in untouched)
+    if kept:
+        print(f"Colab: kept as set in the parameters cell: {', '.join(kept)}")
+    return {**updates, "profile": profile} if "profile" in namespace else updates
+
+
+def open_links(git_url: str = GIT_URL, ref: str = GIT_REF) -> list[str]:
+    """Open-in-Colab links of the notebooks, built from :data:`GIT_URL` (a GitHub URL); none without one."""
+    prefix = "https://github.com/"
+    if not git_url.startswith(prefix):
+        return []
+    repo = git_url.removeprefix(prefix).removesuffix(".git")
+    from .run import list_notebooks
+
+    return [f"[{nb.stem}](https://colab.research.google.com/github/{repo}/blob/{ref}/notebooks/{nb.name})"
+            for nb in list_notebooks()]
+
+
+def write_setup_cells(notebooks: list[Path] | None = None) -> list[Path]:
+    """Write :func:`setup_cell` into the first code cell after the parameters of each notebook."""
+    import nbformat
+
+    from .run import list_notebooks
+
+    changed = []
+    for path in notebooks or list_notebooks():
+        nb = nbformat.read(path, as_version=4)
+        index = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+        if nb.cells[index + 1].source != setup_cell():
+            nb.cells[index + 1].source = setup_cell()
+            nbformat.write(nb, path)
+            changed.append(path)
+    return changed

@@ -37,7 +37,7 @@ from .config import POOLINGS, TrainingConfig
 from .data import PERSON_FEATURES, SCORES
 from .metrics import pearson
 from .models import load_model
-from .training import autocast, reusable_record, sorted_batches, tokenize_frame, train, training_arguments
+from .training import autocast, checkpoint_dir, reusable_record, sorted_batches, tokenize_frame, train, training_arguments
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def fine_tune(score: str, fit: pd.DataFrame, valid: pd.DataFrame, cfg: TrainingC
     mean, std = float(fit[score].mean()), float(fit[score].std())
     if not std > 0:
         raise ValueError(f"{score} is constant on the fit split; cannot fine-tune a regression head")
-    checkpoints = work_dir / "checkpoints"
+    checkpoints = checkpoint_dir(work_dir)
     trainer = Trainer(
         model=model,
         args=training_arguments(cfg, checkpoints, metric_for_best="pearson", greater_is_better=True),

@@ -143,6 +143,20 @@ def training_arguments(cfg: TrainingConfig, output_dir: Path, metric_for_best: s
     )
 
 
+def checkpoint_dir(work_dir: Path) -> Path:
+    """Where the Trainer writes the checkpoints of the model saved to ``work_dir``: ``work_dir/checkpoints``,
+    or a folder under ``$WASSA_SCRATCH_DIR`` where that is set (Colab: the fast local disk, while the run
+    folder lives on Drive). Only the final model goes to ``work_dir``."""
+    import hashlib
+    import os
+
+    scratch = os.environ.get("WASSA_SCRATCH_DIR")
+    if not scratch:
+        return Path(work_dir) / "checkpoints"
+    key = hashlib.sha1(str(Path(work_dir).resolve()).encode()).hexdigest()[:12]
+    return Path(scratch) / f"{Path(work_dir).name}-{key}" / "checkpoints"
+
+
 def resume_checkpoint(output_dir: Path, resume: bool) -> str | None:
     """The last complete checkpoint in ``output_dir`` when resuming, else None (start afresh).
 

@@ -31,7 +31,7 @@ from ..config import TrainingConfig
 from ..data import EMOTIONS
 from ..metrics import EmotionScores, emotion_scores, macro_f1
 from ..models import load_model
-from ..training import reusable_record, tokenize_frame, train, training_arguments
+from ..training import checkpoint_dir, reusable_record, tokenize_frame, train, training_arguments
 from .config import IncrementalConfig, Track2Model
 from .decoding import (count_invalid, eos_token_id, generate_free, label_targets, one_hot, predict_classifier,
                        predict_generation, score_labels)
@@ -39,7 +39,6 @@ from .decoding import (count_invalid, eos_token_id, generate_free, label_targets
 logger = logging.getLogger(__name__)
 MODEL_DIR = "model"
 STAGE1_DIR = "stage1_carer"
-CHECKPOINT_DIR = "checkpoints"
 RESULT_FILE = "result.json"
 PREDICTIONS_FILE = "dev_predictions.csv"
 
@@ -81,7 +80,7 @@ class LabelScoringTrainer(Seq2SeqTrainer):
 def _finish(trainer: Trainer, out_dir: Path) -> None:
     """Save the reloaded best model and its tokenizer to ``out_dir/model``; drop the checkpoints."""
     trainer.save_model(str(out_dir / MODEL_DIR))
-    shutil.rmtree(out_dir / CHECKPOINT_DIR, ignore_errors=True)
+    shutil.rmtree(checkpoint_dir(out_dir), ignore_errors=True)
 
 
 def train_classifier(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame, out_dir: Path,
@@ -95,10 +94,10 @@ def train_classifier(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame
     model.config.label2id = {label: i for i, label in enumerate(EMOTIONS)}
     datasets = [tokenize_frame(df.assign(labels=one_hot(df["emotion"])), tokenizer, cfg.max_length, ["labels"])
                 for df in (fit, valid)]
-    trainer = Trainer(model=model, args=training_arguments(cfg, out_dir / CHECKPOINT_DIR, "macro_f1"),
+    trainer = Trainer(model=model, args=training_arguments(cfg, checkpoint_dir(out_dir), "macro_f1"),
                       train_dataset=datasets[0], eval_dataset=datasets[1], processing_class=tokenizer,
                       data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=_classification_metrics)
-    training = train(trainer, cfg, out_dir / CHECKPOINT_DIR, resume, label)
+    training = train(trainer, cfg, checkpoint_dir(out_dir), resume, label)
     _finish(trainer, out_dir)
     return trainer.model, tokenizer, float(trainer.state.best_metric), training
 
@@ -119,11 +118,11 @@ def train_generator(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame,
     datasets = [tokenize_frame(df.assign(labels=df["emotion"].map(targets)), tokenizer, cfg.max_length, ["labels"])
                 for df in (fit, valid)]
     trainer = LabelScoringTrainer(
-        model=model, args=training_arguments(cfg, out_dir / CHECKPOINT_DIR, "macro_f1", seq2seq=True),
+        model=model, args=training_arguments(cfg, checkpoint_dir(out_dir), "macro_f1", seq2seq=True),
         train_dataset=datasets[0], eval_dataset=datasets[1], processing_class=tokenizer,
         data_collator=DataCollatorForSeq2Seq(tokenizer), valid=valid, labels=labels,
         max_length=cfg.max_length)
-    training = train(trainer, cfg, out_dir / CHECKPOINT_DIR, resume, label)
+    training = train(trainer, cfg, checkpoint_dir(out_dir), resume, label)
     _finish(trainer, out_dir)
     return trainer.model, tokenizer, float(trainer.state.best_metric), training
 
