@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import json
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from wassa_lib import run
+from wassa_lib import provenance, run
 from wassa_lib.run import RunError, Runner, load_params
 
 REPO = Path(__file__).resolve().parent.parent
@@ -83,12 +84,12 @@ def test_random_init_layer_changes_only_the_paper_models():
 
 def test_peak_memory_reports_gpu_memory_above_the_start(monkeypatch):
     readings = iter([1000.0, 1500.0, 4000.0, 2500.0])
-    monkeypatch.setattr(run, "gpu_memory_used_mb", lambda: next(readings, 2500.0))
-    with run.PeakMemory(interval=0.01) as memory:
+    monkeypatch.setattr(provenance, "gpu_memory_used_mb", lambda: next(readings, 2500.0))
+    with provenance.PeakMemory(interval=0.01) as memory:
         time.sleep(0.2)
     assert memory.peak_gpu_mb == 3000.0 and memory.peak_mb > 0
-    monkeypatch.setattr(run, "gpu_memory_used_mb", lambda: None)
-    with run.PeakMemory(interval=0.01) as memory:
+    monkeypatch.setattr(provenance, "gpu_memory_used_mb", lambda: None)
+    with provenance.PeakMemory(interval=0.01) as memory:
         pass
     assert memory.peak_gpu_mb is None
 
@@ -98,9 +99,9 @@ def test_gpu_memory_reads_nvidia_smi(monkeypatch, tmp_path):
     fake.write_text("#!/bin/sh\nprintf '1024\\n2048\\n'\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert run.gpu_memory_used_mb() == 3072.0
+    assert provenance.gpu_memory_used_mb() == 3072.0
     fake.write_text("#!/bin/sh\nexit 9\n")
-    assert run.gpu_memory_used_mb() is None
+    assert provenance.gpu_memory_used_mb() is None
 
 
 def test_selection_by_number(kit):
@@ -199,3 +200,13 @@ def test_notebook_defaults_equal_the_cpu_profile(notebook):
 def test_notebooks_are_committed_without_outputs(notebook):
     nb = nbformat.read(notebook, as_version=4)
     assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
+
+
+def test_progress_names_the_model_and_epoch_while_a_notebook_trains(tmp_path, capsys):
+    Runner("smoke", data_dir="mock", output_dir=str(tmp_path / "run"), only=["02"]).run()
+    out = capsys.readouterr().out
+    assert "[1/1] 02_track1_finetune: running (smoke profile)" in out
+    assert re.search(r"empathy encoder: epoch 1\.0/2, step \d+/\d+ \(\d+%\), .*about .* left", out), out
+    assert re.search(r"distress encoder: epoch 2 validation loss [\d.]+, pearson -?[\d.]+", out), out
+    assert "{'loss'" not in out and "TqdmWarning" not in out
+    assert out.rstrip().splitlines()[-1].startswith("results in ")

@@ -129,7 +129,7 @@ def test_predict_scores_before_notebook_03_says_which_file(tmp_path, run_dir):
     (tmp_path / "artifacts" / "track1").mkdir(parents=True)
     (tmp_path / "artifacts" / "track1" / track1.ENCODERS_FILE).write_text(
         (run_dir["dir"] / track1.ENCODERS_FILE).read_text())
-    with pytest.raises(FileNotFoundError, match="selection.json not found; notebook 03 writes it"):
+    with pytest.raises(FileNotFoundError, match="regressor_selection.json not found; notebook 03 writes it"):
         track1.predict_scores(tmp_path, run_dir["dev"])
 
 
@@ -157,3 +157,23 @@ def test_person_features_are_kept_in_feature_frames(run_dir):
     frame = feature_frame(run_dir["dev"], emb.empathy, emb.distress)
     assert set(PERSON_FEATURES) <= set(frame.columns)
     pd.testing.assert_series_equal(frame["age"], run_dir["dev"]["age"].reset_index(drop=True))
+
+
+def test_comparison_chooses_on_validation_and_builds_table2(run_dir):
+    from wassa_lib.comparison import compare
+
+    frames = {split: feature_frame(frame, run_dir["embedded"][split].empathy, run_dir["embedded"][split].distress)
+              for split, frame in (("fit", run_dir["fit"]), ("validation", run_dir["valid"]), ("dev", run_dir["dev"]))}
+    heads = {split: run_dir["embedded"][split].heads() for split in ("validation", "dev")}
+    params = {"svr": {"C": 1.0}, "ridge": {"alpha": 1.0}, "mlp": {"hidden_layer_sizes": [8], "max_iter": 50}}
+    result = compare(frames, heads, params, {"tfidf": {"min_df": 1}, "ridge": {"alpha": 1.0}}, seed=0)
+    valid = {name: scored.scores["validation"]["average"] for name, scored in result.regressors.items()}
+    assert result.best == max(valid, key=valid.get)
+    table = result.table2()
+    ours = table[table["source"] == "this kit"]
+    assert list(ours["kind"]) == ["regressor"] * 3 + ["ablation"] * 4 + ["floor"]
+    assert ours[["distress", "empathy", "average", "validation_average"]].notna().all().all()
+    assert set(table[table["source"] != "this kit"]["regressor"]) == {"svr", "xgboost", "adaboost", "mlp"}
+    metrics = result.metrics()
+    assert metrics["best_regressor"] == result.best and isinstance(metrics["best_beats_floor"], bool)
+    assert metrics["best_dev"] == result.regressors[result.best].scores["dev"]

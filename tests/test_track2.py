@@ -239,7 +239,7 @@ def test_predict_emotions_round_trip_from_the_selection(tiny_run, tmp_path, pick
 def test_selection_takes_the_best_dev_macro_f1(tiny_run, tmp_path):
     _, _, results = tiny_run
     best = track2.select_best(results, tmp_path)
-    assert best.scores["macro_f1"] == max(r.scores["macro_f1"] for r in results)
+    assert best.valid_macro_f1 == max(r.valid_macro_f1 for r in results)
     assert json.loads((tmp_path / track2.SELECTION_FILE).read_text())["model"] == best.spec.name
 
 

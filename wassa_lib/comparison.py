@@ -32,7 +32,7 @@ class Comparison:
     regressors: dict[str, Scored]
     best: str
     ablations: dict[str, Scored]
-    heads: dict[str, float]
+    heads: dict[str, dict[str, float]]
     floor: Scored
 
     def table2(self) -> pd.DataFrame:
@@ -47,7 +47,8 @@ class Comparison:
         rows += [_row("ablation", f"{label}, {ABLATIONS[name]}", self.best, describe(name), scored)
                  for name, scored in self.ablations.items()]
         rows.append({"source": KIT, "kind": "ablation", "system": "fine-tuned encoders alone (their regression heads)",
-                     "regressor": "-", "features": "each score's own encoder", **self.heads})
+                     "regressor": "-", "features": "each score's own encoder", **self.heads["dev"],
+                     "validation_average": self.heads["validation"]["average"]})
         rows.append(_row("floor", "floor: TF-IDF + ridge, no fine-tuning", "ridge", "TF-IDF of the essay", self.floor))
         return pd.DataFrame(rows, columns=TABLE2_COLUMNS)
 
@@ -56,7 +57,7 @@ class Comparison:
         best = self.regressors[self.best].scores
         return {"best_regressor": self.best, "selected_by": "validation average Pearson",
                 "best_dev": best["dev"], "best_validation": best["validation"], "floor_dev": self.floor.scores["dev"],
-                "heads_dev": self.heads, "best_beats_floor": best["dev"]["average"] > self.floor.scores["dev"]["average"],
+                "heads_dev": self.heads["dev"], "best_beats_floor": best["dev"]["average"] > self.floor.scores["dev"]["average"],
                 "ablations_dev": {name: scored.scores["dev"] for name, scored in self.ablations.items()},
                 "regressors": {name: scored.scores for name, scored in self.regressors.items()}}
 
@@ -68,11 +69,12 @@ def _row(kind: str, system: str, regressor: str, features: str, scored: Scored) 
             "validation_average": scored.scores["validation"]["average"]}
 
 
-def compare(frames: dict[str, pd.DataFrame], dev_heads: pd.DataFrame, regressor_params: dict[str, dict],
+def compare(frames: dict[str, pd.DataFrame], heads: dict[str, pd.DataFrame], regressor_params: dict[str, dict],
             floor_params: dict, scale_embeddings: bool = False, seed: int = 42) -> Comparison:
     """Fit every regressor of ``regressor_params`` on ``frames["fit"]`` (the fit split) and score it on
     ``frames["validation"]`` and ``frames["dev"]``; choose the best by validation average Pearson; run its
-    ablations, score the encoders' own heads (``dev_heads``) and the TF-IDF + ridge floor."""
+    ablations, score the encoders' own heads (``heads``: their predictions on validation and dev) and the
+    TF-IDF + ridge floor."""
     evaluate = {"validation": frames["validation"], "dev": frames["dev"]}
 
     def fit(name: str, feature_set: str = "full") -> Scored:
@@ -89,5 +91,5 @@ def compare(frames: dict[str, pd.DataFrame], dev_heads: pd.DataFrame, regressor_
     ablations = {name: fit(best, name) for name in ABLATIONS}
     floor = fit_and_score(tfidf_pipeline(make_regressor("ridge", floor_params["ridge"], seed), **floor_params["tfidf"]),
                           frames["fit"], evaluate)
-    return Comparison(regressors=results, best=best, ablations=ablations, heads=score(frames["dev"], dev_heads),
-                      floor=floor)
+    return Comparison(regressors=results, best=best, ablations=ablations, floor=floor,
+                      heads={split: score(frames[split], heads[split]) for split in ("validation", "dev")})

@@ -24,7 +24,6 @@ from sklearn.preprocessing import StandardScaler
 from .data import PERSON_FEATURES, SCORES
 
 PREFIXES = {"empathy": "emp", "distress": "dis"}
-PARTS = ("empathy", "distress", "person")
 FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "full": ("empathy", "distress", "person"),
     "text_only": ("empathy", "distress"),

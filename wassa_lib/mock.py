@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .carer import CARER_LABELS
 from .data import (DEMOGRAPHICS, DEV_FEATURE_FILES, DEV_GOLD_2021, DEV_GOLD_2022, DEV_GOLD_FILES, EMOTIONS,
                    IRI, PERSONALITY, TEST_EMO_GOLD_FILE, TEST_FEATURE_FILE, TRAIN_FILE)
 
@@ -80,7 +81,6 @@ def write_mock_wassa(directory: str | Path, layout: str = "2022", n_train: int =
     return root
 
 
-CARER_LABELS = ("sadness", "joy", "love", "anger", "fear", "surprise")
 LOVE_CUES = ["love", "adore", "caring", "tender", "sweet", "affection"]
 
 

@@ -19,9 +19,9 @@ PREFIX = "predicted_"
 # What a finished run holds for predict, and the notebook that writes each file.
 RUN_FILES = {
     "artifacts/track1/encoders.json": "02", "artifacts/track1/empathy_model/track1.json": "02",
-    "artifacts/track1/distress_model/track1.json": "02", "artifacts/track1/selection.json": "03",
+    "artifacts/track1/distress_model/track1.json": "02", "artifacts/track1/regressor_selection.json": "03",
     "artifacts/track1/best_regressor.joblib": "03", "artifacts/track1/text_only_regressor.joblib": "03",
-    "artifacts/track2/selection.json": "04",
+    "artifacts/track2/model_selection.json": "04",
 }
 
 

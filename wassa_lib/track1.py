@@ -14,7 +14,7 @@ Artifacts of a run, under ``<run folder>/artifacts/track1/``::
     embeddings/<split>.npz            message_id, empathy, distress (embeddings), *_head (head predictions)
     best_regressor.joblib             the selected regressor pipeline (notebook 03)
     text_only_regressor.joblib        the same regressor without person features (notebook 03)
-    selection.json                    which regressor was selected and its dev scores (notebook 03)
+    regressor_selection.json          which regressor was chosen (on validation) and its scores (notebook 03)
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 EMBEDDING_SPLITS = ("fit", "validation", "dev", "test")
 SUMMARY_FILE = "track1.json"
 ENCODERS_FILE = "encoders.json"
-SELECTION_FILE = "selection.json"
+SELECTION_FILE = "regressor_selection.json"
 BEST_PIPELINE = "best_regressor.joblib"
 TEXT_ONLY_PIPELINE = "text_only_regressor.joblib"
 
@@ -279,7 +279,7 @@ def write_encoders_info(track_dir: Path, pooling: str, max_length: int, batch_si
 
 
 def save_selection(track_dir: Path, regressor: str, pipeline, text_only_pipeline, scores: dict) -> Path:
-    """Notebook 03's choice: both fitted pipelines (joblib) and ``selection.json`` naming the regressor."""
+    """Notebook 03's choice: both fitted pipelines (joblib) and ``regressor_selection.json`` naming the regressor."""
     import joblib
 
     track_dir = Path(track_dir)

@@ -14,6 +14,7 @@ import pandas as pd
 import torch
 from datasets import Dataset
 from transformers import PreTrainedTokenizerBase, Seq2SeqTrainingArguments, Trainer, TrainingArguments
+from transformers.trainer_callback import PrinterCallback
 from transformers.trainer_utils import get_last_checkpoint
 
 from .config import TrainingConfig
@@ -191,18 +192,27 @@ def reusable_record(path: Path, settings: dict) -> dict | None:
 
 def train(trainer: Trainer, cfg: TrainingConfig, checkpoints: Path, resume: bool, label: str = "") -> dict:
     """``trainer.train()`` (from the last complete checkpoint when resuming), with progress logged under
-    ``label``; returns what it cost: optimiser steps, seconds, essays per second and, on a GPU, the peak
-    memory it allocated."""
+    ``label``; returns what it cost: optimiser steps, seconds, essays per second, the split of the time
+    into training steps, validation passes and checkpoint saves, the achieved training FLOP/s and, on a
+    GPU, the peak memory it allocated."""
+    from .costs import CostBreakdown, training_flops
     from .progress import TrainingProgress
 
     cuda = torch.cuda.is_available()
     if cuda:
         torch.cuda.reset_peak_memory_stats()
+    costs = CostBreakdown()
+    trainer.remove_callback(PrinterCallback)  # its raw log dicts; TrainingProgress says the same readably
     trainer.add_callback(TrainingProgress(label or cfg.model))
+    trainer.add_callback(costs)
     output = trainer.train(resume_from_checkpoint=resume_checkpoint(checkpoints, resume))
+    tokens = sum(trainer.train_dataset["length"]) * float(trainer.state.epoch or 0.0)
     cost = {"model": cfg.model, "steps": output.global_step, "epochs": cfg.epochs,
             "train_seconds": round(output.metrics["train_runtime"], 1),
-            "samples_per_second": round(output.metrics["train_samples_per_second"], 2)}
+            "samples_per_second": round(output.metrics["train_samples_per_second"], 2),
+            "tokens": int(tokens),
+            **costs.summary(output.metrics["train_runtime"], output.global_step,
+                            training_flops(trainer.model, int(tokens)))}
     if cuda:
         cost["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     return cost
