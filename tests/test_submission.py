@@ -42,15 +42,3 @@ def test_emotion_table_point_estimates_are_the_official_scores():
         assert table.loc[metric, "ours"] == official[metric]
         assert table.loc[metric, "ci95_low"] <= official[metric] <= table.loc[metric, "ci95_high"]
     assert table.loc["macro_f1", "paper"] == 0.502 and table.loc["macro_f1", "best_in_task"] == 0.5528
-
-
-def test_seed_summary_needs_every_seed_run(tmp_path):
-    run = tmp_path / "cpu"
-    other = evaluation.seed_run_dir(run, 7) / "metrics"
-    other.mkdir(parents=True)
-    other.joinpath("05_test.json").write_text('{"macro_f1": 0.5, "accuracy": 0.6}')
-    summary = evaluation.seed_summary(run, [42, 7], 42, {"macro_f1": 0.3, "accuracy": 0.6}).set_index("metric")
-    assert summary.loc["macro_f1", "mean"] == pytest.approx(0.4)
-    assert summary.loc["accuracy", "std"] == 0.0 and summary.loc["accuracy", "seeds"] == 2
-    with pytest.raises(FileNotFoundError, match="seed\\(s\\) 9.*--seed N"):
-        evaluation.seed_summary(run, [42, 9], 42, {"macro_f1": 0.3})

@@ -21,8 +21,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--data-dir", help="WASSA data directory (default: $WASSA_DATA_DIR, else data/wassa2021)")
     p_run.add_argument("--output-dir", help="run folder (default: outputs/<profile>)")
     p_run.add_argument("--quiet", action="store_true", help="do not echo the notebooks' cell output")
-    p_run.add_argument("--seed", type=int,
-                       help="another seed; the run goes to outputs/<profile>-seed<N> (see the `seeds` parameter of 05)")
+    seed = p_run.add_mutually_exclusive_group()
+    seed.add_argument("--seed", type=int, help="another seed; the run goes to outputs/<profile>-seed<N>")
+    seed.add_argument("--seeds", type=int, nargs="+", metavar="N",
+                      help="the whole profile once per seed, then Tables 2, 4, 5 over seeds and claims.csv")
     p_pred = sub.add_parser("predict", help="empathy, distress and emotion for the essays of a CSV/TSV file")
     p_pred.add_argument("input", help="CSV or TSV file with an 'essay' column (person-feature columns optional)")
     p_pred.add_argument("--run", required=True, help="a finished run folder, e.g. outputs/cpu")
@@ -44,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
         return run.main_run(args.profile, args.only, args.resume, args.data_dir, args.output_dir, args.quiet,
-                            args.seed, args.params)
+                            args.seed, args.params, args.seeds)
     if args.command == "predict":
         from .predict import main_predict
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from . import paper
 from .features import describe, feature_pipeline, tfidf_pipeline
+from .floors import Floor
 from .regressors import LABELS, Scored, fit_and_score, make_regressor, score
 
 logger = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ ABLATIONS = {"text_only": "text only (no person features)", "empathy_only": "emp
              "distress_only": "distress embedding only"}
 KIT, PAPER = "this kit", "paper (Table 2)"
 TABLE2_COLUMNS = ["source", "kind", "system", "regressor", "features", "distress", "empathy", "average",
-                  "validation_average"]
+                  "validation_average", "below_floor"]
 
 
 @dataclass
@@ -34,30 +35,59 @@ class Comparison:
     ablations: dict[str, Scored]
     heads: dict[str, dict[str, float]]
     floor: Scored
+    frozen_floor: Floor | None = None
+
+    def floor_average(self) -> float:
+        """The best dev average Pearson of the floors without fine-tuning."""
+        return max([self.floor.scores["dev"]["average"]]
+                   + ([self.frozen_floor.scores["average"]] if self.frozen_floor else []))
 
     def table2(self) -> pd.DataFrame:
         """This kit's regressor rows, the paper's Table 2 rows (labelled as the paper's), then the ablations,
         the encoders' own heads and the floor; dev scores, with the validation average that chose."""
-        label = LABELS[self.best]
         rows = [_row("regressor", LABELS[name], name, describe("full"), scored)
                 for name, scored in self.regressors.items()]
         rows += [{"source": PAPER, "kind": "regressor", "system": LABELS[name] + ("*" if name == "mlp" else ""),
                   "regressor": name, "features": "emp ; dis ; person", **scores}
                  for name, scores in paper.TABLE2.items()]
-        rows += [_row("ablation", f"{label}, {ABLATIONS[name]}", self.best, describe(name), scored)
+        rows += [_row("ablation", f"chosen regressor, {ABLATIONS[name]}", self.best, describe(name), scored)
                  for name, scored in self.ablations.items()]
         rows.append({"source": KIT, "kind": "ablation", "system": "fine-tuned encoders alone (their regression heads)",
                      "regressor": "-", "features": "each score's own encoder", **self.heads["dev"],
                      "validation_average": self.heads["validation"]["average"]})
         rows.append(_row("floor", "floor: TF-IDF + ridge, no fine-tuning", "ridge", "TF-IDF of the essay", self.floor))
-        return pd.DataFrame(rows, columns=TABLE2_COLUMNS)
+        if self.frozen_floor:
+            f = self.frozen_floor
+            rows.append({"source": KIT, "kind": "floor", "system": f.name, "regressor": f"ridge ({f.setting})",
+                         "features": "frozen encoder, mean-pooled", **{k: f.scores[k] for k in
+                                                                        ("distress", "empathy", "average")},
+                         "validation_average": f.valid_score})
+        table = pd.DataFrame(rows, columns=TABLE2_COLUMNS)
+        fine_tuned = (table["source"] == KIT) & (table["kind"] != "floor")
+        table["below_floor"] = pd.Series(pd.NA, index=table.index, dtype="boolean")
+        table.loc[fine_tuned, "below_floor"] = table.loc[fine_tuned, "average"] < self.floor_average()
+        return table
+
+    def dev_predictions(self, dev: pd.DataFrame) -> pd.DataFrame:
+        """The gold scores of ``dev`` and every system's dev predictions, columns ``<system>:empathy`` and
+        ``<system>:distress`` (for the paired comparisons of :mod:`wassa_lib.claims`)."""
+        systems = {"gold": dev, **{name: s.predictions["dev"] for name, s in self.regressors.items()},
+                   **{f"{self.best}:{name}": s.predictions["dev"] for name, s in self.ablations.items()},
+                   "floor_tfidf": self.floor.predictions["dev"]}
+        if self.frozen_floor:
+            systems["floor_frozen"] = pd.DataFrame(self.frozen_floor.predictions["dev"], columns=["empathy", "distress"])
+        return pd.DataFrame({f"{name}:{score}": frame[score].to_numpy() for name, frame in systems.items()
+                             for score in ("empathy", "distress")})
 
     def metrics(self) -> dict:
         """The headline numbers notebook 03 records in ``metrics/03_regressor_comparison.json``."""
         best = self.regressors[self.best].scores
         return {"best_regressor": self.best, "selected_by": "validation average Pearson",
                 "best_dev": best["dev"], "best_validation": best["validation"], "floor_dev": self.floor.scores["dev"],
-                "heads_dev": self.heads["dev"], "best_beats_floor": best["dev"]["average"] > self.floor.scores["dev"]["average"],
+                "heads_dev": self.heads["dev"], "best_beats_floor": best["dev"]["average"] > self.floor_average(),
+                "frozen_floor_dev": self.frozen_floor.scores if self.frozen_floor else None,
+                "floors_validation": {"floor_tfidf": self.floor.scores["validation"]["average"],
+                                      **({"floor_frozen": self.frozen_floor.valid_score} if self.frozen_floor else {})},
                 "ablations_dev": {name: scored.scores["dev"] for name, scored in self.ablations.items()},
                 "regressors": {name: scored.scores for name, scored in self.regressors.items()}}
 
@@ -70,11 +100,12 @@ def _row(kind: str, system: str, regressor: str, features: str, scored: Scored) 
 
 
 def compare(frames: dict[str, pd.DataFrame], heads: dict[str, pd.DataFrame], regressor_params: dict[str, dict],
-            floor_params: dict, scale_embeddings: bool = False, seed: int = 42) -> Comparison:
+            floor_params: dict, scale_embeddings: bool = False, seed: int = 42,
+            frozen_floor: Floor | None = None) -> Comparison:
     """Fit every regressor of ``regressor_params`` on ``frames["fit"]`` (the fit split) and score it on
     ``frames["validation"]`` and ``frames["dev"]``; choose the best by validation average Pearson; run its
     ablations, score the encoders' own heads (``heads``: their predictions on validation and dev) and the
-    TF-IDF + ridge floor."""
+    TF-IDF + ridge floor; ``frozen_floor`` (see :func:`wassa_lib.floors.frozen_score_floor`) is one more row."""
     evaluate = {"validation": frames["validation"], "dev": frames["dev"]}
 
     def fit(name: str, feature_set: str = "full") -> Scored:
@@ -91,5 +122,5 @@ def compare(frames: dict[str, pd.DataFrame], heads: dict[str, pd.DataFrame], reg
     ablations = {name: fit(best, name) for name in ABLATIONS}
     floor = fit_and_score(tfidf_pipeline(make_regressor("ridge", floor_params["ridge"], seed), **floor_params["tfidf"]),
                           frames["fit"], evaluate)
-    return Comparison(regressors=results, best=best, ablations=ablations, floor=floor,
+    return Comparison(regressors=results, best=best, ablations=ablations, floor=floor, frozen_floor=frozen_floor,
                       heads={split: score(frames[split], heads[split]) for split in ("validation", "dev")})

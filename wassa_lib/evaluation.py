@@ -1,8 +1,6 @@
 """Test-set tables with bootstrap intervals (paper Tables 3 and 5), and the spread over seeds."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -46,32 +44,3 @@ def track1_table(gold: pd.DataFrame, pred: pd.DataFrame, n_resamples: int = 1000
         rows.append({"metric": name, "ours": official[name], "ci95_low": round(low, 4), "ci95_high": round(high, 4),
                      "paper": paper.TABLE3[name], "best_in_task": paper.TABLE3_BEST_IN_TASK[name]})
     return pd.DataFrame(rows)
-
-
-def seed_run_dir(run_dir: Path, seed: int) -> Path:
-    """Where ``python -m wassa_lib run --seed N`` writes the run of seed N of the same profile."""
-    return Path(run_dir).with_name(f"{Path(run_dir).name}-seed{seed}")
-
-
-def seed_summary(run_dir: Path, seeds: Sequence[int], current_seed: int, current: dict) -> pd.DataFrame:
-    """Mean and standard deviation of the test metrics over the runs of several seeds.
-
-    ``current`` holds this run's metrics; the other seeds' come from their ``metrics/05_test.json``.
-    """
-    per_seed = {current_seed: current}
-    missing = []
-    for seed in seeds:
-        if seed == current_seed:
-            continue
-        path = seed_run_dir(run_dir, seed) / "metrics" / "05_test.json"
-        if path.is_file():
-            per_seed[seed] = json.loads(path.read_text(encoding="utf-8"))
-        else:
-            missing.append(seed)
-    if missing:
-        raise FileNotFoundError(f"no finished run for seed(s) {', '.join(map(str, missing))}: run "
-                                f"`python -m wassa_lib run --profile <profile> --seed N` for each first "
-                                f"(expected {seed_run_dir(run_dir, missing[0])})")
-    frame = pd.DataFrame(per_seed).T
-    return pd.DataFrame({"metric": frame.columns, "mean": frame.mean().to_numpy(), "std": frame.std(ddof=1).to_numpy(),
-                         "seeds": len(frame)})

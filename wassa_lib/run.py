@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .config import REPO_ROOT, RunConfig
+from .claims import seed_run_dir
 from .params import PARAMS_DIR, RunError, available_profiles, check_params, load_params, load_params_with_origins
 from .provenance import PeakMemory, file_hashes, git_commit, machine, package_versions
 
@@ -107,6 +108,7 @@ class Runner:
     data_dir: str | None = None
     output_dir: str | None = None
     seed: int | None = None
+    seeds: Sequence[int] | None = None
     log_output: bool = True
     echo: Callable[[str], None] = print
     notebooks_dir: Path = NOTEBOOKS_DIR
@@ -122,12 +124,13 @@ class Runner:
         if out is None and self.params.get("output_dir"):
             out = Path(self.params["output_dir"]).expanduser().resolve()
         if self.seed is not None and self.seed != self.params.get("seed"):
-            from .evaluation import seed_run_dir
-
             self.params["seed"] = self.seed
             out = out or seed_run_dir(default_run_dir(self.profile), self.seed)
         self.out = out or default_run_dir(self.profile)
         self.params["output_dir"] = str(self.out)
+        if self.seeds or self.seed is not None:  # notebook 05 aggregates these seeds' runs
+            self.params["seeds"] = list(self.seeds or [self.params["seed"]])
+            self.origins["seeds"] = Path("--seeds")
         self.manifest_path = self.out / "manifest.json"
         self._touched: set[str] = set()
 
@@ -301,13 +304,28 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def run_seeds(profile: str, seeds: Sequence[int], output_dir: str | None = None, **runner_kwargs) -> dict:
+    """The whole profile once per seed: every seed after the first into ``<run folder>-seed<N>``, then the
+    first seed into the run folder itself, whose notebook 05 aggregates them all (``seeds`` parameter)."""
+    if len(set(seeds)) != len(seeds):
+        raise RunError(f"--seeds: each seed once, got {' '.join(map(str, seeds))}")
+    main = Path(output_dir).expanduser().resolve() if output_dir else default_run_dir(profile)
+    for seed in seeds[1:]:
+        Runner(profile, seed=seed, output_dir=str(seed_run_dir(main, seed)), **runner_kwargs).run()
+    return Runner(profile, seed=seeds[0], seeds=seeds, output_dir=str(main), **runner_kwargs).run()
+
+
 def main_run(profile: str, only: Sequence[str] | None = None, resume: bool = False, data_dir: str | None = None,
              output_dir: str | None = None, quiet: bool = False, seed: int | None = None, layers: Sequence[str] = (),
-             **runner_kwargs) -> int:
+             seeds: Sequence[int] | None = None, **runner_kwargs) -> int:
     """CLI entry: a failure becomes one line on stderr and exit status 1; Ctrl-C one line and 130."""
     try:
-        Runner(profile, only=only, layers=layers, resume=resume, data_dir=data_dir, output_dir=output_dir,
-               seed=seed, log_output=not quiet, **runner_kwargs).run()
+        kwargs = dict(only=only, layers=layers, resume=resume, data_dir=data_dir, log_output=not quiet,
+                      **runner_kwargs)
+        if seeds:
+            run_seeds(profile, seeds, output_dir, **kwargs)
+        else:
+            Runner(profile, output_dir=output_dir, seed=seed, **kwargs).run()
     except Interrupted as err:
         print(f"{err}", file=sys.stderr)
         return INTERRUPT_EXIT

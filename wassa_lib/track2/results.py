@@ -13,6 +13,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from .. import paper
 from ..data import EMOTIONS
+from ..floors import Floor
 from ..metrics import bootstrap_ci, macro_f1
 from ..models import load_model
 from .decoding import predict_classifier, predict_generation
@@ -22,10 +23,12 @@ TRACK2_DIR = "track2"
 SELECTION_FILE = "model_selection.json"
 
 
-def table4(results: Sequence[ModelResult]) -> pd.DataFrame:
-    """One row per model: dev scores beside the paper's macro-F1 for the paper model the row stands for.
+def table4(results: Sequence[ModelResult], floors: Sequence[Floor] = ()) -> pd.DataFrame:
+    """One row per model: dev scores beside the paper's macro-F1 for the paper model the row stands for,
+    then one row per floor without fine-tuning (family ``floor``). ``below_floor`` flags a fine-tuned
+    row whose dev macro-F1 is below the best floor's.
 
-    ``invalid_generations`` is empty (NA) for classifiers: an arg-max over seven
+    ``invalid_generations`` is empty (NA) for classifiers and floors: an arg-max over seven
     outputs cannot produce anything but a label.
     """
     rows = []
@@ -34,14 +37,32 @@ def table4(results: Sequence[ModelResult]) -> pd.DataFrame:
         rows.append({
             "model": s.name, "family": s.family, "base": s.model, "incremental": s.incremental,
             "paper_model": s.paper_model, "paper_macro_f1": paper.TABLE4.get(s.paper_model, np.nan),
-            "valid_macro_f1": r.valid_macro_f1, "macro_f1": r.scores["macro_f1"], "accuracy": r.scores["accuracy"],
-            "macro_precision": r.scores["macro_precision"], "macro_recall": r.scores["macro_recall"],
+            "valid_macro_f1": r.valid_macro_f1, **_scores(r.scores),
             "invalid_generations": r.invalid_generations, "train_s": r.seconds,
             **{f"f1_{label}": r.scores["per_class_f1"].get(label, 0.0) for label in EMOTIONS},
         })
+    for f in floors:
+        rows.append({"model": f.name, "family": "floor", "base": f.setting, "incremental": False,
+                     "paper_model": None, "paper_macro_f1": np.nan, "valid_macro_f1": f.valid_score,
+                     **_scores(f.scores), "invalid_generations": None, "train_s": np.nan,
+                     **{f"f1_{label}": f.scores["per_class_f1"].get(label, 0.0) for label in EMOTIONS}})
     table = pd.DataFrame(rows)
     table["invalid_generations"] = table["invalid_generations"].astype("Int64")
+    fine_tuned = table["family"] != "floor"
+    table["below_floor"] = pd.Series(pd.NA, index=table.index, dtype="boolean")
+    if floors:
+        best_floor = max(f.scores["macro_f1"] for f in floors)
+        table.loc[fine_tuned, "below_floor"] = table.loc[fine_tuned, "macro_f1"] < best_floor
     return table
+
+
+def _scores(scores: dict) -> dict:
+    return {k: scores[k] for k in ("macro_f1", "accuracy", "macro_precision", "macro_recall")}
+
+
+def floors_dev_predictions(floors: Sequence[Floor]) -> pd.DataFrame:
+    """Each floor's dev predictions, one column per floor (for :mod:`wassa_lib.claims`)."""
+    return pd.DataFrame({f.name: f.predictions["dev"] for f in floors})
 
 
 def incremental_effect(results: Sequence[ModelResult], gold: Sequence[str], n_resamples: int = 1000,

@@ -1,0 +1,192 @@
+"""Several seeds: Tables 2, 4 and 5 as mean and standard deviation over seed runs, the seed ensemble, and a
+verdict on each of the paper's claims.
+
+A claim compares two systems on dev. Its interval pools, over the seeds, a paired bootstrap over the dev
+essays within each seed, so it covers both the seed-to-seed variation of training and the finite dev set.
+Verdict: *supported* where the 95% interval lies above 0, *contradicted* where it lies below, *not decided
+by this data* where it contains 0.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .data import EMOTIONS
+from .metrics import emotion_scores, macro_f1, pearson
+
+SUPPORTED, CONTRADICTED, UNDECIDED = "supported", "contradicted", "not decided by this data"
+KEYS = {"table2": ["source", "kind", "system"], "table4": ["model"], "table5": ["metric"]}
+HEADLINE = {"table2": "average", "table4": "macro_f1", "table5": "ours"}
+
+
+def seed_run_dir(run_dir: Path, seed: int) -> Path:
+    """Where ``python -m wassa_lib run --seed N`` writes the run of seed N of the same profile."""
+    return Path(run_dir).with_name(f"{Path(run_dir).name}-seed{seed}")
+
+
+def seed_runs(run_dir: Path, seeds: Sequence[int], current_seed: int) -> dict[int, Path]:
+    """The run folder of every seed; an error names the first seed without a finished run."""
+    if current_seed not in seeds:
+        raise ValueError(f"seeds {list(seeds)} do not include this run's seed {current_seed}")
+    runs = {seed: Path(run_dir) if seed == current_seed else seed_run_dir(run_dir, seed) for seed in seeds}
+    missing = [seed for seed, run in runs.items() if seed != current_seed and not (run / "metrics").is_dir()]
+    if missing:
+        raise FileNotFoundError(f"no finished run for seed(s) {', '.join(map(str, missing))} (expected "
+                                f"{runs[missing[0]]}): run `python -m wassa_lib run --profile <profile> --seeds ...`")
+    return runs
+
+
+def aggregate(name: str, runs: dict[int, Path]) -> pd.DataFrame:
+    """``tables/<name>.csv`` of every seed run: for each row and each of this kit's numbers, the mean and
+    standard deviation over the seeds, and the headline number of every seed (``<headline>_seed<N>``)."""
+    frames = {seed: pd.read_csv(run / "tables" / f"{name}.csv") for seed, run in runs.items()}
+    if "source" in frames[next(iter(frames))].columns:  # the paper's rows are the same in every seed
+        frames = {seed: f[~f["source"].str.startswith("paper")] for seed, f in frames.items()}
+    keys = KEYS[name]
+    first = frames[next(iter(frames))]
+    numbers = [c for c in first.select_dtypes("number").columns
+               if not c.startswith(("paper", "best_in_task", "ci95")) and c not in ("train_s",)]
+    stacked = pd.concat([f.assign(seed=seed) for seed, f in frames.items()])
+    grouped = stacked.groupby(keys, sort=False)[numbers]
+    table = grouped.mean().add_suffix("_mean").join(grouped.std(ddof=1).add_suffix("_sd"))
+    table = table[[c for n in numbers for c in (f"{n}_mean", f"{n}_sd")]]
+    per_seed = stacked.pivot_table(index=keys, columns="seed", values=HEADLINE[name], sort=False)
+    table = table.join(per_seed.add_prefix(f"{HEADLINE[name]}_seed"))
+    table.insert(0, "seeds", len(frames))
+    others = [c for c in first.columns if c.startswith(("paper", "best_in_task"))]
+    return first[keys + others].drop_duplicates(keys).merge(table.reset_index(), on=keys, how="right")
+
+
+def vote(labels: Sequence[Sequence[str]]) -> list[str]:
+    """The label most seeds predicted, per essay (ties: the first in :data:`EMOTIONS` order)."""
+    out = []
+    for row in zip(*labels):
+        counts = {label: row.count(label) for label in EMOTIONS}
+        out.append(max(EMOTIONS, key=lambda label: counts[label]))
+    return out
+
+
+@dataclass
+class Comparison:
+    """Two systems' dev predictions in every seed, and how to score them."""
+
+    claim: str
+    track: str
+    system_a: str
+    system_b: str
+    metric: str
+    gold: dict[int, np.ndarray]
+    a: dict[int, np.ndarray]
+    b: dict[int, np.ndarray]
+    score: Callable[[np.ndarray, np.ndarray], float]
+
+
+def verdict(comparison: Comparison, n_resamples: int = 1000, seed: int = 0) -> dict:
+    """Mean difference a - b over seeds, and the 95% interval of the pooled paired bootstrap."""
+    rng = np.random.default_rng(seed)
+    point, pooled = [], []
+    for s in comparison.gold:
+        gold, a, b = comparison.gold[s], comparison.a[s], comparison.b[s]
+        point.append(comparison.score(gold, a) - comparison.score(gold, b))
+        for idx in rng.integers(0, len(gold), size=(n_resamples, len(gold))):
+            pooled.append(comparison.score(gold[idx], a[idx]) - comparison.score(gold[idx], b[idx]))
+    low, high = np.quantile(pooled, [0.025, 0.975])
+    decided = SUPPORTED if low > 0 else CONTRADICTED if high < 0 else UNDECIDED
+    return {"claim": comparison.claim, "track": comparison.track, "system_a": comparison.system_a,
+            "system_b": comparison.system_b, "metric": comparison.metric, "seeds": len(comparison.gold),
+            "mean_difference": round(float(np.mean(point)), 4), "sd_over_seeds": round(float(np.std(point, ddof=1)), 4)
+            if len(point) > 1 else np.nan, "ci95_low": round(float(low), 4), "ci95_high": round(float(high), 4),
+            "verdict": decided}
+
+
+def _pearson_average(gold: np.ndarray, pred: np.ndarray) -> float:
+    return (pearson(gold[:, 0], pred[:, 0], ndigits=None) + pearson(gold[:, 1], pred[:, 1], ndigits=None)) / 2
+
+
+def _f1(gold: np.ndarray, pred: np.ndarray) -> float:
+    return macro_f1(gold, pred, ndigits=None)
+
+
+def _track1(runs: dict[int, Path]) -> list[Comparison]:
+    preds = {s: pd.read_csv(run / "artifacts" / "track1" / "dev_predictions.csv") for s, run in runs.items()}
+    chosen = {s: json.loads((run / "metrics" / "03_regressor_comparison.json").read_text())
+              for s, run in runs.items()}
+    gold = {s: p[["gold:empathy", "gold:distress"]].to_numpy() for s, p in preds.items()}
+
+    def system(name_of: Callable[[int], str]) -> dict[int, np.ndarray]:
+        return {s: preds[s][[f"{name_of(s)}:empathy", f"{name_of(s)}:distress"]].to_numpy() for s in preds}
+
+    best = lambda s: chosen[s]["best_regressor"]  # noqa: E731
+    others = lambda s: max((n for n in chosen[s]["regressors"] if n != "mlp"),  # noqa: E731
+                           key=lambda n: chosen[s]["regressors"][n]["validation"]["average"])
+    floor = lambda s: max(("floor_tfidf", "floor_frozen"), key=lambda n: chosen[s]["floors_validation"][n])  # noqa: E731
+    c = lambda claim, a_name, a, b_name, b: Comparison(claim, "1", a_name, b_name, "dev average Pearson",  # noqa: E731
+                                                       gold, system(a), system(b), _pearson_average)
+    out = [c("sharing both fine-tuned embeddings beats the empathy embedding alone", "chosen regressor, both",
+             best, "chosen regressor, empathy embedding only", lambda s: f"{best(s)}:empathy_only"),
+           c("sharing both fine-tuned embeddings beats the distress embedding alone", "chosen regressor, both",
+             best, "chosen regressor, distress embedding only", lambda s: f"{best(s)}:distress_only"),
+           c("the person features help", "chosen regressor with person features", best,
+             "chosen regressor, text only", lambda s: f"{best(s)}:text_only"),
+           c("the fine-tuned system beats the floors without fine-tuning", "chosen regressor", best,
+             "best floor (by validation)", floor)]
+    if all("mlp" in chosen[s]["regressors"] for s in chosen):
+        out.insert(3, c("the MLP is the best regressor", "MLP", lambda s: "mlp",
+                        "best other regressor (by validation)", others))
+    return out
+
+
+def _track2(runs: dict[int, Path]) -> list[Comparison]:
+    metrics = {s: json.loads((run / "metrics" / "04_track2.json").read_text()) for s, run in runs.items()}
+    root = {s: run / "artifacts" / "track2" for s, run in runs.items()}
+    predictions = {s: {name: pd.read_csv(root[s] / name / "dev_predictions.csv", keep_default_na=False)
+                       for name in metrics[s]["models"]} for s in runs}
+    floors = {s: pd.read_csv(root[s] / "floors_dev_predictions.csv", keep_default_na=False) for s in runs}
+    first = next(iter(runs))
+    gold = {s: predictions[s][next(iter(predictions[s]))]["gold"].to_numpy() for s in runs}
+    specs = metrics[first].get("families", {})
+    by_family = lambda family, incremental: [n for n, f in specs.items()  # noqa: E731
+                                             if f["family"] == family and f["incremental"] == incremental]
+
+    def best_of(names: list[str]) -> Callable[[int], str]:
+        return lambda s: max(names, key=lambda n: metrics[s]["models"][n]["valid_macro_f1"])
+
+    def system(name_of: Callable[[int], str]) -> dict[int, np.ndarray]:
+        return {s: predictions[s][name_of(s)]["predicted"].to_numpy() for s in runs}
+
+    floor_names = [n for n in floors[first].columns if n != "majority class"]
+    best_floor = lambda s: max(floor_names, key=lambda n: metrics[s]["floors"][n]["valid_macro_f1"])  # noqa: E731
+    out = []
+    generation, classification = by_family("generation", False), by_family("classification", False)
+    if generation and classification:
+        out.append(Comparison("label generation beats classification", "2", "best generation model (no CARER stage)",
+                              "best classifier", "dev macro-F1", gold, system(best_of(generation)),
+                              system(best_of(classification)), _f1))
+    incremental = by_family("generation", True)
+    for name in incremental:
+        base = next((n for n in generation if specs[n]["base"] == specs[name]["base"]), None)
+        if base:
+            out.append(Comparison("task-specific incremental fine-tuning (a CARER stage first) helps", "2", name, base,
+                                  "dev macro-F1", gold, system(lambda s, n=name: n), system(lambda s, n=base: n), _f1))
+    out.append(Comparison("the fine-tuned systems beat the floors without fine-tuning", "2",
+                          "selected model (by validation)", "best floor (by validation)", "dev macro-F1", gold,
+                          system(lambda s: metrics[s]["selected"]),
+                          {s: floors[s][best_floor(s)].to_numpy() for s in runs}, _f1))
+    return out
+
+
+def claims(runs: dict[int, Path], n_resamples: int = 1000) -> pd.DataFrame:
+    """``claims.csv``: one row per claim of the paper, with its verdict on this profile's dev runs."""
+    rows = [verdict(c, n_resamples) for c in [*_track1(runs), *_track2(runs)]]
+    return pd.DataFrame(rows)
+
+
+def ensemble_scores(gold: Sequence[str], runs: dict[int, Path], file: str) -> dict:
+    """The seed ensemble: the label most seeds' submission files (``file``) predict per essay, scored."""
+    labels = [(run / "submission" / file).read_text(encoding="utf-8").split() for run in runs.values()]
+    return emotion_scores(list(gold), vote(labels))
