@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .costs import matmul_peak_flops
 from .data import load_splits
 from .models import load_model
 from .params import RunError
@@ -89,13 +90,20 @@ def benchmark(profile: str, run: bool = True, echo: Callable[[str], None] = prin
     model_spec = params.get("track1_training", {}).get("model", "packaged-minilm")
     echo("timing training steps: dynamic padding vs 256 tokens")
     steps = [step_cost(model_spec, essays, pad_to=None), step_cost(model_spec, essays, pad_to=256)]
+    peak = matmul_peak_flops()
+    training = collect_training(out)
+    for entry in training.values():
+        if entry.get("training_flops_per_second"):
+            entry["model_flops_utilisation"] = round(entry["training_flops_per_second"] / peak, 3)
     report = {
         "profile": profile,
         "machine": machine(),
+        "peak_flops": {"value": round(peak, 1), "how": "fp32 2048x2048 matrix product with torch on this device "
+                       "(the practical peak; model FLOPs utilisation is measured against it)"},
         "notebooks": {name: {k: rec.get(k) for k in ("wall_s", "peak_rss_mb", "peak_gpu_mb") if k in rec}
                       for name, rec in manifest["notebooks"].items()},
         "total_wall_s": round(sum(rec.get("wall_s", 0) for rec in manifest["notebooks"].values()), 1),
-        "training": collect_training(out),
+        "training": training,
         "training_step": {"model": model_spec, "runs": steps,
                           "speedup_dynamic_vs_256": round(steps[1]["seconds_per_step"] / steps[0]["seconds_per_step"], 2)},
         "predict": predict_throughput(out, splits.dev),

@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         try:
             benchmark(args.profile, run=not args.no_run, data_dir=args.data_dir, output_dir=args.output_dir,
-                      layers=args.params, log_output=False)
+                      layers=args.params)
         except RunError as err:
             print(f"error: {err}", file=sys.stderr)
             return 1

@@ -2,6 +2,7 @@
 achieved training FLOP/s (model FLOPs utilisation against a measured peak)."""
 from __future__ import annotations
 
+import re
 import time
 
 import torch
@@ -15,11 +16,18 @@ def non_embedding_parameters(model: PreTrainedModel) -> int:
     return sum(p.numel() for p in model.parameters() if id(p) not in embeddings)
 
 
+CROSS_ATTENTION_KV = re.compile(r"(crossattention\.self\.(key|value)|EncDecAttention\.[kv]\.|encoder_attn\.[kv]_proj)")
+
+
 def training_flops(model: PreTrainedModel, tokens: int) -> float:
-    """The usual estimate of one training pass over ``tokens`` input tokens: 6 x non-embedding
-    parameters x tokens (forward 2, backward 4). For an encoder-decoder whose target is a few tokens,
-    this counts the decoder's weights once per input token, an upper bound."""
-    return 6.0 * non_embedding_parameters(model) * tokens
+    """The usual estimate of one training pass over ``tokens`` input tokens: 6 x parameters a token passes
+    through x tokens (forward 2, backward 4). For an encoder-decoder, an input token passes through the
+    encoder and the decoder's cross-attention key and value projections; the decoder's other weights
+    see only the few target tokens of a label and are left out."""
+    if not getattr(model.config, "is_encoder_decoder", False):
+        return 6.0 * non_embedding_parameters(model) * tokens
+    cross = sum(p.numel() for name, p in model.named_parameters() if CROSS_ATTENTION_KV.search(name))
+    return 6.0 * (non_embedding_parameters(model.get_encoder()) + cross) * tokens
 
 
 class CostBreakdown(TrainerCallback):

@@ -7,6 +7,7 @@ the same small grid for all, and is fitted on the fit split only.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -36,6 +37,7 @@ class Floor:
     valid_score: float
     predictions: dict[str, np.ndarray]
     scores: dict
+    seconds: float = 0.0
 
 
 @torch.inference_mode()
@@ -81,8 +83,10 @@ def emotion_floors(fit: pd.DataFrame, valid: pd.DataFrame, dev: pd.DataFrame, en
                                     LogisticRegression(C=c, max_iter=2000, random_state=seed))
     texts = {name: frame["essay"].tolist() for name, frame in (("fit", fit), ("valid", valid), ("dev", dev))}
     inputs = {"TF-IDF + logistic regression": (texts, tfidf)}
+    start = time.perf_counter()
     embedded = frozen_embeddings(encoder, texts["fit"] + texts["valid"] + texts["dev"], max_length,
                                  corpus=texts["fit"])
+    embed_s = time.perf_counter() - start
     cut = np.cumsum([len(texts["fit"]), len(texts["valid"])])
     frozen = lambda c: make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000,  # noqa: E731
                                                                           random_state=seed))
@@ -90,11 +94,13 @@ def emotion_floors(fit: pd.DataFrame, valid: pd.DataFrame, dev: pd.DataFrame, en
         dict(zip(("fit", "valid", "dev"), np.split(embedded, cut))), frozen)
     gold = valid["emotion"].to_numpy()
     for name, (x, make) in inputs.items():
+        start = time.perf_counter()
         estimator, c, valid_f1 = _choose(make, C_GRID, x["fit"], fit["emotion"], x["valid"],
                                          lambda pred: macro_f1(gold, pred))
         predicted = estimator.predict(x["dev"])
         floors.append(Floor(name=name, setting=f"C={c:g}", valid_score=valid_f1, predictions={"dev": predicted},
-                            scores=emotion_scores(dev["emotion"], predicted)))
+                            scores=emotion_scores(dev["emotion"], predicted),
+                            seconds=round(time.perf_counter() - start + (embed_s if "frozen" in name else 0), 1)))
     return floors
 
 
@@ -102,6 +108,7 @@ def frozen_score_floor(fit: pd.DataFrame, valid: pd.DataFrame, dev: pd.DataFrame
                        max_length: int = 256) -> Floor:
     """Track 1's frozen-encoder floor: mean-pooled frozen ``encoder`` + ridge (one per score), alpha chosen
     on the validation average Pearson."""
+    start = time.perf_counter()
     texts = [*fit["essay"], *valid["essay"], *dev["essay"]]
     embedded = frozen_embeddings(encoder, texts, max_length, corpus=list(fit["essay"]))
     x_fit, x_valid, x_dev = np.split(embedded, np.cumsum([len(fit), len(valid)]))
@@ -115,4 +122,5 @@ def frozen_score_floor(fit: pd.DataFrame, valid: pd.DataFrame, dev: pd.DataFrame
     predicted = estimator.predict(x_dev)
     scores = track1_scores(dev["empathy"], dev["distress"], predicted[:, 0], predicted[:, 1])
     return Floor(name=f"floor: frozen {encoder} (mean-pooled) + ridge", setting=f"alpha={alpha:g}",
-                 valid_score=valid_avg, predictions={"dev": predicted}, scores=scores)
+                 valid_score=valid_avg, predictions={"dev": predicted}, scores=scores,
+                 seconds=round(time.perf_counter() - start, 1))

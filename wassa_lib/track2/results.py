@@ -44,7 +44,7 @@ def table4(results: Sequence[ModelResult], floors: Sequence[Floor] = ()) -> pd.D
     for f in floors:
         rows.append({"model": f.name, "family": "floor", "base": f.setting, "incremental": False,
                      "paper_model": None, "paper_macro_f1": np.nan, "valid_macro_f1": f.valid_score,
-                     **_scores(f.scores), "invalid_generations": None, "train_s": np.nan,
+                     **_scores(f.scores), "invalid_generations": None, "train_s": f.seconds,
                      **{f"f1_{label}": f.scores["per_class_f1"].get(label, 0.0) for label in EMOTIONS}})
     table = pd.DataFrame(rows)
     table["invalid_generations"] = table["invalid_generations"].astype("Int64")
