@@ -210,3 +210,18 @@ def test_progress_names_the_model_and_epoch_while_a_notebook_trains(tmp_path, ca
     assert re.search(r"distress encoder: epoch 2 validation loss [\d.]+, pearson -?[\d.]+", out), out
     assert "{'loss'" not in out and "TqdmWarning" not in out
     assert out.rstrip().splitlines()[-1].startswith("results in ")
+
+
+def test_seeds_run_every_other_seed_first_then_the_first_with_all_seeds(kit, monkeypatch):
+    calls = []
+    monkeypatch.setattr(Runner, "run", lambda self: calls.append((self.params["seed"], self.out.name,
+                                                                 self.params["seeds"], self.only)) or {})
+    run.run_seeds("tiny", [42, 1, 2], output_dir=str(kit / "out"), notebooks_dir=kit / "notebooks",
+                  params_dir=kit / "params")
+    assert calls == [(1, "out-seed1", [1], None), (2, "out-seed2", [2], None), (42, "out", [42, 1, 2], None)]
+    calls.clear()
+    run.run_seeds("tiny", [42, 1], output_dir=str(kit / "out"), only=["03"], notebooks_dir=kit / "notebooks",
+                  params_dir=kit / "params")
+    assert calls == [(42, "out", [42, 1], ["03"])]
+    with pytest.raises(RunError, match="each seed once"):
+        run.run_seeds("tiny", [1, 1], output_dir=str(kit / "out"))

@@ -1,3 +1,4 @@
+"""``python -m wassa_lib``: the command line (see :mod:`wassa_lib.cli`)."""
 import sys
 
 from .cli import main

@@ -1,4 +1,4 @@
-"""Test-set tables with bootstrap intervals (paper Tables 3 and 5), and the spread over seeds."""
+"""Test-set tables with bootstrap intervals (paper Tables 3 and 5)."""
 from __future__ import annotations
 
 from typing import Sequence

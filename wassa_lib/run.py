@@ -218,7 +218,9 @@ class Runner:
             wall, memory = self._execute(nb, manifest, record, executed_dir, kernel)
             manifest.update(header)
             manifest["notebooks"][nb.stem] = {"status": DONE, "wall_s": round(wall, 1),
-                                              "peak_rss_mb": round(memory.peak_mb, 1), "finished": _now()}
+                                              "peak_rss_mb": round(memory.peak_mb, 1), "finished": _now(),
+                                              "git_commit": header["git_commit"],
+                                              "seeds": self.params.get("seeds")}
             if memory.peak_gpu_mb is not None:
                 manifest["notebooks"][nb.stem]["peak_gpu_mb"] = round(memory.peak_gpu_mb, 1)
             self._write_manifest(manifest)
@@ -306,11 +308,12 @@ def _now() -> str:
 
 def run_seeds(profile: str, seeds: Sequence[int], output_dir: str | None = None, **runner_kwargs) -> dict:
     """The whole profile once per seed: every seed after the first into ``<run folder>-seed<N>``, then the
-    first seed into the run folder itself, whose notebook 05 aggregates them all (``seeds`` parameter)."""
+    first seed into the run folder itself, whose notebook 05 aggregates them all (``seeds`` parameter).
+    With ``only``, just those notebooks of the first seed run, over the other seeds' finished runs."""
     if len(set(seeds)) != len(seeds):
         raise RunError(f"--seeds: each seed once, got {' '.join(map(str, seeds))}")
     main = Path(output_dir).expanduser().resolve() if output_dir else default_run_dir(profile)
-    for seed in seeds[1:]:
+    for seed in seeds[1:] if not runner_kwargs.get("only") else ():
         Runner(profile, seed=seed, output_dir=str(seed_run_dir(main, seed)), **runner_kwargs).run()
     return Runner(profile, seed=seeds[0], seeds=seeds, output_dir=str(main), **runner_kwargs).run()
 
