@@ -22,8 +22,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.realdata]
 
 def _rerun(tmp_path: Path, only: list[str], data_dir: Path, with_artifacts: bool = False) -> Path:
     run = tmp_path / "cpu"
-    if with_artifacts:
+    if with_artifacts:  # the models and what notebooks 02 and 04 recorded about them
         shutil.copytree(COMMITTED / "artifacts", run / "artifacts")
+        shutil.copytree(COMMITTED / "metrics", run / "metrics")
     Runner("cpu", data_dir=str(data_dir), output_dir=str(run), only=only, log_output=False,
            echo=lambda _: None).run()
     return run
