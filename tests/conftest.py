@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from wassa_lib.mock import write_mock_carer, write_mock_wassa
@@ -56,3 +57,13 @@ def smoke_run(tmp_path_factory, maybe_real_dir) -> Path:
     Runner("smoke", data_dir=str(maybe_real_dir) if maybe_real_dir else "mock", output_dir=str(out),
            log_output=False, echo=lambda _: None).run()
     return out
+
+
+def write_notebook(path: Path, body: str) -> None:
+    """A notebook with a tagged parameters cell (profile, output_dir, resume, message) and one code cell."""
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('profile = "cpu"\noutput_dir = ""\nresume = False\nmessage = "hi"')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)

@@ -10,12 +10,12 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 import pytest
 
 from wassa_lib.data import DataError, load_train
 from wassa_lib.predict import main_predict
+from conftest import write_notebook
 from wassa_lib.run import RunError, Runner
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,15 +37,6 @@ def _one_line(proc: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
-def _notebook(path: Path, body: str) -> None:
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('profile = "cpu"\noutput_dir = ""\nmessage = "hi"')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(body)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
-
-
 @pytest.fixture()
 def kit(tmp_path, mock_2022):
     """Two notebooks that write what they were given; a third that fails when asked to."""
@@ -55,10 +46,10 @@ def kit(tmp_path, mock_2022):
     (params / "base.yaml").write_text(f"data_dir: {mock_2022}\nmessage: base\nmax_train_samples: null\n")
     (params / "tiny.yaml").write_text("message: tiny\n")
     for name in ("01_a", "02_b"):
-        _notebook(notebooks / f"{name}.ipynb",
+        write_notebook(notebooks / f"{name}.ipynb",
                   f"import os\nassert not os.path.exists({str(tmp_path / ('fail_' + name))!r}), 'asked to fail'\n"
                   f"print('{name}', message)")
-    _notebook(notebooks / "03_sleep.ipynb",
+    write_notebook(notebooks / "03_sleep.ipynb",
               f"import os, time\nif os.path.exists({str(tmp_path / 'sleep')!r}):\n"
               f"    open({str(tmp_path / 'sleeping')!r}, 'w').close()\n    time.sleep(60)")
     return tmp_path

@@ -13,18 +13,10 @@ import nbformat
 import pytest
 
 from wassa_lib import provenance, run
+from conftest import write_notebook
 from wassa_lib.run import RunError, Runner, load_params
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _notebook(path: Path, body: str) -> None:
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('profile = "cpu"\noutput_dir = ""\nresume = False\nmessage = "hi"')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(body)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
 
 
 @pytest.fixture()
@@ -37,7 +29,7 @@ def kit(tmp_path, mock_2022):
     (params / "tiny.yaml").write_text("message: tiny\n")
     log = tmp_path / "calls.log"
     for name in ("01_a", "02_b", "03_c"):
-        _notebook(notebooks / f"{name}.ipynb",
+        write_notebook(notebooks / f"{name}.ipynb",
                   f"open({str(log)!r}, 'a').write('{name} ' + message + ' ' + str(resume) + '\\n')\n"
                   f"import os\nassert not os.path.exists({str(tmp_path / ('fail_' + name))!r}), 'asked to fail'")
     return tmp_path
