@@ -15,6 +15,7 @@ from .costs import matmul_peak_flops
 from .data import load_splits
 from .models import load_model
 from .params import RunError
+from .progress import show
 from .training import autocast
 
 
@@ -88,6 +89,7 @@ def benchmark(profile: str, run: bool = True, echo: Callable[[str], None] = prin
     splits = load_splits(manifest["params"]["data_dir"])
     essays = splits.train["essay"].tolist()
     model_spec = params.get("track1_training", {}).get("model", "packaged-minilm")
+    show()  # the models' loading reports and progress bars are noise here
     echo("timing training steps: dynamic padding vs 256 tokens")
     steps = [step_cost(model_spec, essays, pad_to=None), step_cost(model_spec, essays, pad_to=256)]
     peak = matmul_peak_flops()

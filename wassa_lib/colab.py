@@ -103,11 +103,12 @@ def configure(namespace: dict, cuda: bool | None = None) -> dict:
     Only parameters still at the notebook's defaults (those of the ``cpu`` profile) change:
     the profile's values (``paper`` when a GPU is attached), ``data_dir`` and ``carer_dir`` on
     Drive, ``output_dir`` in ``MyDrive/wassa-kit-runs/<profile>``, and ``resume`` on. Anything the
-    user typed into the parameters cell stands. Prints what the notebook will use.
+    user typed into the parameters cell stands. Logs what the notebook will use.
     """
     import torch
 
     from .params import load_params
+    from .progress import show
 
     cuda = torch.cuda.is_available() if cuda is None else cuda
     defaults = load_params("cpu")
@@ -142,12 +143,13 @@ def configure(namespace: dict, cuda: bool | None = None) -> dict:
     out = Path(updates.get("output_dir") or namespace.get("output_dir") or run_dir)
     earlier = (out / "manifest.json").is_file() or (out / "tables").is_dir()
     values = {**namespace, **updates}
-    print(f"Colab: {profile} profile{' (GPU)' if cuda else ''}; data {values.get('data_dir')}; run folder {out}"
-          + ("; earlier results found there, finished models are reused" if earlier else "")
-          + f"; checkpoints in {os.environ[SCRATCH_ENV]}")
+    show()
+    logger.info("Colab: %s profile%s; data %s; run folder %s%s; checkpoints in %s", profile, " (GPU)" if cuda else "",
+                values.get("data_dir"), out, "; earlier results found there, finished models are reused" if earlier
+                else "", os.environ[SCRATCH_ENV])
     kept = sorted(k for k in namespace if k in defaults and k not in untouched)
     if kept:
-        print(f"Colab: kept as set in the parameters cell: {', '.join(kept)}")
+        logger.info("Colab: kept as set in the parameters cell: %s", ", ".join(kept))
     return {**updates, "profile": profile} if "profile" in namespace else updates
 
 
