@@ -39,7 +39,7 @@ def _one_line(proc: subprocess.CompletedProcess) -> str:
 
 @pytest.fixture()
 def kit(tmp_path, mock_2022):
-    """Two notebooks that write what they were given; a third that fails when asked to."""
+    """Two notebooks that print what they were given and fail when asked to; a third that sleeps when asked to."""
     notebooks, params = tmp_path / "notebooks", tmp_path / "params"
     notebooks.mkdir()
     params.mkdir()
@@ -47,11 +47,11 @@ def kit(tmp_path, mock_2022):
     (params / "tiny.yaml").write_text("message: tiny\n")
     for name in ("01_a", "02_b"):
         write_notebook(notebooks / f"{name}.ipynb",
-                  f"import os\nassert not os.path.exists({str(tmp_path / ('fail_' + name))!r}), 'asked to fail'\n"
-                  f"print('{name}', message)")
+                       f"import os\nassert not os.path.exists({str(tmp_path / ('fail_' + name))!r}), "
+                       f"'asked to fail'\nprint('{name}', message)")
     write_notebook(notebooks / "03_sleep.ipynb",
-              f"import os, time\nif os.path.exists({str(tmp_path / 'sleep')!r}):\n"
-              f"    open({str(tmp_path / 'sleeping')!r}, 'w').close()\n    time.sleep(60)")
+                   f"import os, time\nif os.path.exists({str(tmp_path / 'sleep')!r}):\n"
+                   f"    open({str(tmp_path / 'sleeping')!r}, 'w').close()\n    time.sleep(60)")
     return tmp_path
 
 

@@ -30,8 +30,9 @@ def kit(tmp_path, mock_2022):
     log = tmp_path / "calls.log"
     for name in ("01_a", "02_b", "03_c"):
         write_notebook(notebooks / f"{name}.ipynb",
-                  f"open({str(log)!r}, 'a').write('{name} ' + message + ' ' + str(resume) + '\\n')\n"
-                  f"import os\nassert not os.path.exists({str(tmp_path / ('fail_' + name))!r}), 'asked to fail'")
+                       f"open({str(log)!r}, 'a').write('{name} ' + message + ' ' + str(resume) + '\\n')\n"
+                       f"import os\nassert not os.path.exists({str(tmp_path / ('fail_' + name))!r}), "
+                       "'asked to fail'")
     return tmp_path
 
 

@@ -150,26 +150,25 @@ class RunConfig:
         """The WASSA data folder this run reads; synthetic files are written on first use
         (``write_mock=False`` only says where they would be)."""
         if self.uses_mock_wassa():
-            from .mock import write_mock_wassa
-
-            target = self.out / "mock_data" / "wassa2021"
-            if write_mock and not (target / "messages_train_ready_for_WS.tsv").is_file():
-                logger.warning("no WASSA data folder named or found: synthetic files in %s", target)
-                write_mock_wassa(target, seed=self.seed)
-            return target
+            return self._mock_dir("wassa2021", "messages_train_ready_for_WS.tsv", write_mock)
         return _existing(self.data_dir, WASSA_ENV, DEFAULT_WASSA_DIR, "data_dir", "WASSA data")
 
     def carer_data_dir(self, write_mock: bool = True) -> Path:
         """The CARER data folder (train/val/test.txt) of the incremental stage; synthetic as for WASSA."""
         if self.uses_mock_carer():
-            from .mock import write_mock_carer
-
-            target = self.out / "mock_data" / "emotion_carer"
-            if write_mock and not (target / "train.txt").is_file():
-                logger.warning("no CARER data folder named or found: synthetic files in %s", target)
-                write_mock_carer(target, seed=self.seed)
-            return target
+            return self._mock_dir("emotion_carer", "train.txt", write_mock)
         return _existing(self.carer_dir, CARER_ENV, DEFAULT_CARER_DIR, "carer_dir", "CARER data")
+
+    def _mock_dir(self, name: str, marker: str, write: bool) -> Path:
+        """``<run folder>/mock_data/<name>``, its synthetic files written there first where ``write`` and
+        ``marker`` is not there yet."""
+        from .mock import write_mock_carer, write_mock_wassa
+
+        target = self.out / "mock_data" / name
+        if write and not (target / marker).is_file():
+            logger.warning("no %s data folder named or found: synthetic files in %s", name, target)
+            (write_mock_wassa if name == "wassa2021" else write_mock_carer)(target, seed=self.seed)
+        return target
 
     def load_splits(self) -> Splits:
         return load_splits(self.wassa_data_dir())
