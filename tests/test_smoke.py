@@ -100,7 +100,8 @@ def test_benchmark_reads_the_finished_run(smoke_run):
         assert entry["samples_per_second"] > 0 and entry["validation_passes"] >= 1
         assert 0 < entry["steps_seconds"] <= entry["train_seconds"] + 0.5
         assert entry["training_flops_per_second"] > 0
-    dynamic, padded = report["training_step"]["runs"]
-    assert (dynamic["padding"], padded["padding"]) == ("dynamic", "max_length_256")
+    dynamic, padded, fp32 = report["training_step"]["runs"]
+    assert (dynamic["padding"], padded["padding"], fp32["padding"]) == ("dynamic", "max_length_256", "dynamic")
+    assert fp32["precision"] == "fp32" and dynamic["precision"] == report["peak_flops"]["precision"]
     assert dynamic["mean_padded_length"] < padded["mean_padded_length"] == 256
     assert report["predict"]["essays"] > 0 and report["predict"]["essays_per_second"] > 0

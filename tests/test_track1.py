@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from wassa_lib import track1
 from wassa_lib.config import TrainingConfig
@@ -177,3 +178,12 @@ def test_comparison_chooses_on_validation_and_builds_table2(run_dir):
     metrics = result.metrics()
     assert metrics["best_regressor"] == result.best and isinstance(metrics["best_beats_floor"], bool)
     assert metrics["best_dev"] == result.regressors[result.best].scores["dev"]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the CPU bf16 path")
+def test_bf16_on_a_cpu_trains_and_leaves_the_default_attention(run_dir, tmp_path):
+    cfg = TrainingConfig.from_params({**TINY, "precision": "bf16"}, seed=7)
+    tuned = track1.fine_tune("empathy", run_dir["fit"], run_dir["valid"], cfg, tmp_path / "bf16")
+    assert tuned.training["steps"] == 2 and np.isfinite(tuned.validation_pearson)
+    assert tuned.model.config._attn_implementation == run_dir["models"]["empathy"].model.config._attn_implementation
+    assert tuned.model.config._attn_implementation != "eager"

@@ -1,6 +1,8 @@
 """Precision choice, batch arithmetic, config validation, tokenised datasets, resume checkpoints."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -10,9 +12,43 @@ from wassa_lib.training import (choose_precision, effective_batch_size, resume_c
                                 tokenize_frame, training_arguments)
 
 
-def test_precision_on_a_cpu():
-    assert choose_precision("auto", cuda=False) == "fp32"
-    assert choose_precision("fp16", cuda=False) == "fp32"
+def test_precision_on_a_cpu_follows_its_bf16_hardware():
+    assert choose_precision("auto", cuda=False, cpu_bf16=False) == "fp32"
+    assert choose_precision("auto", cuda=False, cpu_bf16=True) == "bf16"
+    assert choose_precision("fp16", cuda=False, cpu_bf16=True) == "fp32"
+    assert choose_precision("fp32", cuda=False, cpu_bf16=True) == "fp32"
+    assert choose_precision("bf16", cuda=False, cpu_bf16=False) == "bf16"  # asked for: emulated, but it runs
+
+
+def test_cpu_bf16_flag_is_read_from_cpuinfo(monkeypatch, tmp_path):
+    import wassa_lib.training as training
+
+    def flags(text: str) -> bool:
+        info = tmp_path / "cpuinfo"
+        info.write_text(text)
+        monkeypatch.setattr(training, "Path", lambda p: info if p == "/proc/cpuinfo" else Path(p))
+        training.cpu_has_native_bf16.cache_clear()
+        try:
+            return training.cpu_has_native_bf16()
+        finally:
+            training.cpu_has_native_bf16.cache_clear()
+
+    assert flags("flags\t: fpu avx2 avx512f avx512_bf16 amx_tile\n")
+    assert flags("flags\t: fpu avx2 amx_bf16\n")
+    assert not flags("flags\t: fpu avx2 avx512f avx512_vnni\n")
+
+
+def test_cpu_bf16_training_attention_is_eager_for_steps_and_default_for_evaluation():
+    from wassa_lib.models import load_model
+    from wassa_lib.training import TrainingAttention
+
+    model, _ = load_model("tiny-encoder", "regression", corpus=["a few words for a tokenizer"])
+    default = model.config._attn_implementation
+    callback = TrainingAttention(model)
+    callback.on_epoch_begin(None, None, None, model=model)
+    assert model.config._attn_implementation == "eager" != default
+    callback.on_epoch_end(None, None, None, model=model)
+    assert model.config._attn_implementation == default
 
 
 def _gpu(monkeypatch, capability: tuple[int, int]) -> None:
@@ -128,7 +164,8 @@ def test_tokenize_frame_is_unpadded_with_lengths():
 def test_training_arguments_group_by_length_and_keep_best(tmp_path):
     args = training_arguments(TrainingConfig(model="m", precision="auto"), tmp_path, metric_for_best="pearson")
     assert args.load_best_model_at_end and args.metric_for_best_model == "pearson"
-    assert not args.fp16 and not args.bf16  # CPU
+    assert not args.fp16 and args.bf16 == (choose_precision("auto") == "bf16")  # a CPU: bf16 where it has it
+    assert args.optim == "adamw_torch_fused"
     grouped = getattr(args, "train_sampling_strategy", None) == "group_by_length" or getattr(args, "group_by_length", False)
     assert grouped
 

@@ -16,20 +16,23 @@ from .data import load_splits
 from .models import load_model
 from .params import RunError
 from .progress import show
-from .training import autocast
+from .training import autocast, choose_precision, prepare_model
 
 
 def step_cost(model_spec: str, essays: list[str], batch_size: int = 16, steps: int = 5,
-              pad_to: int | None = None, max_length: int = 256, seed: int = 0) -> dict:
-    """Mean seconds of one forward+backward+Adam step of a regression fine-tune.
+              pad_to: int | None = None, max_length: int = 256, seed: int = 0, precision: str = "auto") -> dict:
+    """Mean seconds of one forward+backward+Adam step of a regression fine-tune, set up as training is
+    (:func:`wassa_lib.training.prepare_model`, fused AdamW) in ``precision``.
 
     ``pad_to=None`` pads each batch to its longest essay, batches drawn from length-sorted
     essays as the Trainer's length grouping does; ``pad_to=256`` pads every essay to 256 tokens.
     """
     model, tokenizer = load_model(model_spec, "regression", corpus=essays, seed=seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    precision = choose_precision(precision)
+    prepare_model(model, precision)
     model.to(device).train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5, weight_decay=0.0)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5, weight_decay=0.0, fused=True)
     rng = np.random.default_rng(seed)
     order = np.argsort([len(e) for e in essays]) if pad_to is None else rng.permutation(len(essays))
     starts = rng.choice(max(1, len(essays) - batch_size), size=steps + 1, replace=False)
@@ -41,7 +44,7 @@ def step_cost(model_spec: str, essays: list[str], batch_size: int = 16, steps: i
                         return_tensors="pt").to(device)
         labels = torch.zeros(len(batch), device=device)
         begin = time.perf_counter()
-        with autocast(device):
+        with autocast(device, precision):
             loss = model(**enc, labels=labels).loss
         loss.backward()
         optimizer.step()
@@ -51,7 +54,8 @@ def step_cost(model_spec: str, essays: list[str], batch_size: int = 16, steps: i
         if i:  # the first step warms up
             times.append(time.perf_counter() - begin)
             tokens.append(enc["input_ids"].shape[1])
-    return {"padding": "dynamic" if pad_to is None else f"max_length_{pad_to}", "batch_size": batch_size,
+    return {"padding": "dynamic" if pad_to is None else f"max_length_{pad_to}", "precision": precision,
+            "batch_size": batch_size,
             "seconds_per_step": float(np.mean(times)), "mean_padded_length": float(np.mean(tokens)),
             "steps_timed": len(times)}
 
@@ -90,9 +94,12 @@ def benchmark(profile: str, run: bool = True, echo: Callable[[str], None] = prin
     essays = splits.train["essay"].tolist()
     model_spec = params.get("track1_training", {}).get("model", "packaged-minilm")
     show()  # the models' loading reports and progress bars are noise here
-    echo("timing training steps: dynamic padding vs 256 tokens")
-    steps = [step_cost(model_spec, essays, pad_to=None), step_cost(model_spec, essays, pad_to=256)]
-    peak = matmul_peak_flops()
+    precision = choose_precision("auto")
+    echo(f"timing training steps: dynamic padding vs 256 tokens ({precision}), and fp32 vs {precision}")
+    steps = [step_cost(model_spec, essays, pad_to=None), step_cost(model_spec, essays, pad_to=256),
+             step_cost(model_spec, essays, pad_to=None, precision="fp32")]
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
+    peak = matmul_peak_flops(dtype=dtype)
     training = collect_training(out)
     for entry in training.values():
         if entry.get("training_flops_per_second"):
@@ -100,14 +107,16 @@ def benchmark(profile: str, run: bool = True, echo: Callable[[str], None] = prin
     report = {
         "profile": profile,
         "machine": machine(),
-        "peak_flops": {"value": round(peak, 1), "how": "fp32 2048x2048 matrix product with torch on this device "
-                       "(the practical peak; model FLOPs utilisation is measured against it)"},
+        "peak_flops": {"value": round(peak, 1), "precision": precision,
+                       "how": f"{precision} 2048x2048 matrix product with torch on this device (the practical peak "
+                              "in the precision training ran in; model FLOPs utilisation is measured against it)"},
         "notebooks": {name: {k: rec.get(k) for k in ("wall_s", "peak_rss_mb", "peak_gpu_mb") if k in rec}
                       for name, rec in manifest["notebooks"].items()},
         "total_wall_s": round(sum(rec.get("wall_s", 0) for rec in manifest["notebooks"].values()), 1),
         "training": training,
         "training_step": {"model": model_spec, "runs": steps,
-                          "speedup_dynamic_vs_256": round(steps[1]["seconds_per_step"] / steps[0]["seconds_per_step"], 2)},
+                          "speedup_dynamic_vs_256": round(steps[1]["seconds_per_step"] / steps[0]["seconds_per_step"], 2),
+                          f"speedup_{precision}_vs_fp32": round(steps[2]["seconds_per_step"] / steps[0]["seconds_per_step"], 2)},
         "predict": predict_throughput(out, splits.dev),
     }
     (out / "benchmark.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -17,7 +17,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from transformers.modeling_outputs import BaseModelOutput
 
 from ..data import EMOTIONS
-from ..training import sorted_batches
+from ..training import autocast, sorted_batches
 
 
 def eos_token_id(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> int:
@@ -53,19 +53,22 @@ def count_invalid(texts: Sequence[str], labels: Sequence[str] = EMOTIONS) -> int
 
 @torch.inference_mode()
 def predict_classifier(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, essays: Sequence[str],
-                       max_length: int = 256, batch_size: int = 64) -> list[str]:
-    """Arg-max label per essay (labels from ``model.config.id2label``), in the input order."""
+                       max_length: int = 256, batch_size: int = 64, precision: str = "auto") -> list[str]:
+    """Arg-max label per essay (labels from ``model.config.id2label``), in the input order; ``precision``
+    as :func:`wassa_lib.training.choose_precision` reads it."""
     model.eval()
     out: list[str] = [""] * len(essays)
-    for idx, batch in sorted_batches(tokenizer, essays, max_length, batch_size, model.device):
-        for i, j in zip(idx, model(**batch).logits.argmax(-1).tolist()):
-            out[i] = model.config.id2label[j]
+    with autocast(model.device.type, precision):
+        for idx, batch in sorted_batches(tokenizer, essays, max_length, batch_size, model.device):
+            for i, j in zip(idx, model(**batch).logits.float().argmax(-1).tolist()):
+                out[i] = model.config.id2label[j]
     return out
 
 
 @torch.inference_mode()
 def score_labels(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, essays: Sequence[str],
-                 labels: Sequence[str] = EMOTIONS, max_length: int = 256, batch_size: int = 64) -> np.ndarray:
+                 labels: Sequence[str] = EMOTIONS, max_length: int = 256, batch_size: int = 64,
+                 precision: str = "auto") -> np.ndarray:
     """``(essays, labels)`` sums of token log-likelihoods of ``label + eos`` given each essay.
 
     Each batch runs the encoder once and the decoder on every label sequence.
@@ -77,27 +80,30 @@ def score_labels(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, ess
     for row, ids in enumerate(targets):
         target[row, :len(ids)] = torch.tensor(ids)
     scores = np.empty((len(essays), k))
-    for idx, batch in sorted_batches(tokenizer, essays, max_length, batch_size, model.device):
-        hidden = model.get_encoder()(**batch).last_hidden_state
-        n = len(idx)
-        labels_batch = target.repeat(n, 1)
-        logits = model(encoder_outputs=BaseModelOutput(last_hidden_state=hidden.repeat_interleave(k, 0)),
-                       attention_mask=batch["attention_mask"].repeat_interleave(k, 0), labels=labels_batch).logits
-        logp = logits.float().log_softmax(-1).gather(-1, labels_batch.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-        scores[idx] = (logp * (labels_batch != -100)).sum(-1).view(n, k).cpu().numpy()
+    with autocast(model.device.type, precision):
+        for idx, batch in sorted_batches(tokenizer, essays, max_length, batch_size, model.device):
+            hidden = model.get_encoder()(**batch).last_hidden_state
+            n = len(idx)
+            labels_batch = target.repeat(n, 1)
+            logits = model(encoder_outputs=BaseModelOutput(last_hidden_state=hidden.repeat_interleave(k, 0)),
+                           attention_mask=batch["attention_mask"].repeat_interleave(k, 0), labels=labels_batch).logits
+            logp = logits.float().log_softmax(-1).gather(-1, labels_batch.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+            scores[idx] = (logp * (labels_batch != -100)).sum(-1).view(n, k).cpu().numpy()
     return scores
 
 
 def predict_generation(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, essays: Sequence[str],
-                       labels: Sequence[str] = EMOTIONS, max_length: int = 256, batch_size: int = 64) -> list[str]:
+                       labels: Sequence[str] = EMOTIONS, max_length: int = 256, batch_size: int = 64,
+                       precision: str = "auto") -> list[str]:
     """The best-scoring label per essay (see :func:`score_labels`): always one of ``labels``."""
-    scores = score_labels(model, tokenizer, essays, labels, max_length, batch_size)
+    scores = score_labels(model, tokenizer, essays, labels, max_length, batch_size, precision)
     return [labels[j] for j in scores.argmax(1)]
 
 
 @torch.inference_mode()
 def generate_free(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, essays: Sequence[str],
-                  labels: Sequence[str] = EMOTIONS, max_length: int = 256, batch_size: int = 64) -> list[str]:
+                  labels: Sequence[str] = EMOTIONS, max_length: int = 256, batch_size: int = 64,
+                  precision: str = "auto") -> list[str]:
     """Unconstrained greedy outputs, decoded without special tokens, in the input order.
 
     Room is left for two tokens beyond the longest label sequence, so an output
@@ -106,10 +112,11 @@ def generate_free(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, es
     model.eval()
     new_tokens = max(map(len, label_targets(tokenizer, labels, eos_token_id(model, tokenizer)))) + 2
     out: list[str] = [""] * len(essays)
-    for idx, batch in sorted_batches(tokenizer, essays, max_length, batch_size, model.device):
-        generated = model.generate(**batch, max_new_tokens=new_tokens, num_beams=1, do_sample=False)
-        for i, text in zip(idx, tokenizer.batch_decode(generated, skip_special_tokens=True)):
-            out[i] = text
+    with autocast(model.device.type, precision):
+        for idx, batch in sorted_batches(tokenizer, essays, max_length, batch_size, model.device):
+            generated = model.generate(**batch, max_new_tokens=new_tokens, num_beams=1, do_sample=False)
+            for i, text in zip(idx, tokenizer.batch_decode(generated, skip_special_tokens=True)):
+                out[i] = text
     return out
 
 

@@ -56,15 +56,16 @@ class LabelScoringTrainer(Seq2SeqTrainer):
     checkpoint-selection metric); ``eval_loss`` is the gold label's mean token NLL.
     """
 
-    def __init__(self, *args, valid: pd.DataFrame, labels: Sequence[str], max_length: int, **kwargs) -> None:
+    def __init__(self, *args, valid: pd.DataFrame, labels: Sequence[str], max_length: int, precision: str = "auto",
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.valid, self.labels, self.max_length = valid, tuple(labels), max_length
+        self.valid, self.labels, self.max_length, self.precision = valid, tuple(labels), max_length, precision
 
     def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval",
                  **gen_kwargs) -> dict[str, float]:
         tokenizer = self.processing_class
         scores = score_labels(self.model, tokenizer, list(self.valid["essay"]), self.labels, self.max_length,
-                              self.args.per_device_eval_batch_size)
+                              self.args.per_device_eval_batch_size, self.precision)
         gold_idx = self.valid["emotion"].map({label: i for i, label in enumerate(self.labels)}).to_numpy()
         lengths = np.array([len(t) for t in label_targets(tokenizer, self.labels,
                                                           eos_token_id(self.model, tokenizer))])
@@ -121,7 +122,7 @@ def train_generator(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame,
         model=model, args=training_arguments(cfg, checkpoint_dir(out_dir), "macro_f1", seq2seq=True),
         train_dataset=datasets[0], eval_dataset=datasets[1], processing_class=tokenizer,
         data_collator=DataCollatorForSeq2Seq(tokenizer), valid=valid, labels=labels,
-        max_length=cfg.max_length)
+        max_length=cfg.max_length, precision=cfg.precision)
     training = train(trainer, cfg, checkpoint_dir(out_dir), resume, label)
     _finish(trainer, out_dir)
     return trainer.model, tokenizer, float(trainer.state.best_metric), training
@@ -208,7 +209,7 @@ def run_model(spec: Track2Model, fit: pd.DataFrame, valid: pd.DataFrame, dev: pd
     cfg, essays, stage1 = spec.training, list(dev["essay"]), None
     if spec.family == "classification":
         model, tokenizer, valid_f1, training = train_classifier(cfg, fit, valid, folder, resume, spec.name)
-        predictions = predict_classifier(model, tokenizer, essays, cfg.max_length, cfg.eval_batch_size)
+        predictions = predict_classifier(model, tokenizer, essays, cfg.max_length, cfg.eval_batch_size, cfg.precision)
         generated = invalid = None
     else:
         if spec.incremental:
@@ -220,8 +221,10 @@ def run_model(spec: Track2Model, fit: pd.DataFrame, valid: pd.DataFrame, dev: pd
                         stage1["carer_train_lines"], stage1["carer_valid_macro_f1"], stage1["seconds"])
             cfg = dataclasses.replace(cfg, model=str(stage1_model))
         model, tokenizer, valid_f1, training = train_generator(cfg, fit, valid, folder, EMOTIONS, resume, label=spec.name)
-        predictions = predict_generation(model, tokenizer, essays, EMOTIONS, cfg.max_length, cfg.eval_batch_size)
-        generated = generate_free(model, tokenizer, essays, EMOTIONS, cfg.max_length, cfg.eval_batch_size)
+        predictions = predict_generation(model, tokenizer, essays, EMOTIONS, cfg.max_length, cfg.eval_batch_size,
+                                         cfg.precision)
+        generated = generate_free(model, tokenizer, essays, EMOTIONS, cfg.max_length, cfg.eval_batch_size,
+                                  cfg.precision)
         invalid = count_invalid(generated)
     result = ModelResult(spec=spec, predictions=predictions, scores=emotion_scores(dev["emotion"], predictions),
                          valid_macro_f1=valid_f1, seconds=round(time.perf_counter() - start, 1),
