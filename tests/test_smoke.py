@@ -11,7 +11,7 @@ import pytest
 
 from wassa_lib.run import list_notebooks
 
-TABLES = {"01": ["table1"], "03": ["table2"], "04": ["table4"], "05": ["table5"]}
+TABLES = {"01": ["table1"], "03": ["table2"], "04": ["table4", "table4_stage1"], "05": ["table5"]}
 # Columns that are empty by design: a classifier has no free generations to count.
 MAY_BE_EMPTY = {"invalid_generations"}
 EXPECTED = Path(__file__).with_name("expected_smoke_metrics.json")
@@ -105,3 +105,11 @@ def test_benchmark_reads_the_finished_run(smoke_run):
     assert fp32["precision"] == "fp32" and dynamic["precision"] == report["peak_flops"]["precision"]
     assert dynamic["mean_padded_length"] < padded["mean_padded_length"] == 256
     assert report["predict"]["essays"] > 0 and report["predict"]["essays_per_second"] > 0
+
+
+def test_the_carer_stage_model_is_scored_on_carer_test(smoke_run):
+    table = pd.read_csv(smoke_run / "tables" / "table4_stage1.csv")
+    assert list(table["stage1"]) == ["kit's CARER stage"]
+    assert table["carer_test_lines"].iloc[0] > 0 and table[["accuracy", "macro_f1"]].stack().between(0, 1).all()
+    recorded = json.loads((smoke_run / "metrics" / "04_track2.json").read_text())["stage1_carer_test"]
+    assert recorded == table.to_dict("records")

@@ -211,6 +211,41 @@ def test_incremental_effect_pairs_the_same_base_with_and_without(tiny_run):
     assert row["gain"] == pytest.approx(row["macro_f1_with"] - row["macro_f1_without"], abs=1e-4)
     assert row["gain_ci_low"] <= row["gain"] <= row["gain_ci_high"]
     assert track2.incremental_effect(results[:2], splits.dev["emotion"]).empty
+    assert list(effect["comparison"]) == ["kit's CARER stage"]
+
+
+def _published(root, results):
+    """A row standing for a published CARER checkpoint of tiny-seq2seq: the kit's own stage-1 model, saved."""
+    spec = track2.Track2Model.from_params({"name": "pub", "family": "generation", "carer_checkpoint_of": "tiny-seq2seq",
+                                           "model": str(root / "inc" / track2.STAGE1_DIR / track2.MODEL_DIR),
+                                           "training": TINY})
+    return dataclasses.replace(results[1], spec=spec, predictions=list(reversed(results[1].predictions)))
+
+
+def test_a_published_carer_checkpoint_is_paired_with_its_base_and_with_the_kits_stage(tiny_run):
+    root, splits, results = tiny_run
+    effect = track2.incremental_effect([*results, _published(root, results)], splits.dev["emotion"], n_resamples=200)
+    assert list(zip(effect["comparison"], effect["without"], effect["with"])) == [
+        ("kit's CARER stage", "gen", "inc"), ("published checkpoint", "gen", "pub"),
+        ("kit's stage vs published", "pub", "inc")]
+    assert (effect["base"] == "tiny-seq2seq").all()
+    with pytest.raises(ValueError, match="carer_checkpoint_of: only for a generation row"):
+        track2.Track2Model.from_params({"name": "x", "family": "classification", "model": "tiny-encoder",
+                                        "carer_checkpoint_of": "tiny-encoder"})
+
+
+def test_both_carer_stage_models_are_scored_on_carer_test(tiny_run, mock_carer):
+    root, _, results = tiny_run
+    carer = load_carer(mock_carer)
+    table = track2.stage1_on_carer_test([*results, _published(root, results)], root, carer, 64, 32)
+    assert list(table["model"]) == ["inc", "pub"] and list(table["stage1"]) == ["kit's CARER stage",
+                                                                                "published checkpoint"]
+    model, tokenizer = models.load_model(str(root / "inc" / track2.STAGE1_DIR / track2.MODEL_DIR), "seq2seq")
+    expected = emotion_scores(carer.test["emotion"], track2.predict_generation(
+        model, tokenizer, list(carer.test["essay"]), CARER_LABELS, 64, 32))
+    for _, row in table.iterrows():  # the same saved model under both names: the same scores
+        assert (row["accuracy"], row["macro_f1"]) == (expected["accuracy"], expected["macro_f1"])
+        assert row["carer_test_lines"] == len(carer.test)
 
 
 def test_incremental_needs_the_carer_data(tiny_run, tmp_path):

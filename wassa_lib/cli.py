@@ -1,4 +1,4 @@
-"""``python -m wassa_lib``: run the notebooks of a profile; score new essays with a finished run."""
+"""``python -m wassa_lib``: run the notebooks of a profile, or one fine-tuning of it; score new essays."""
 from __future__ import annotations
 
 import argparse
@@ -37,6 +37,17 @@ def build_parser() -> argparse.ArgumentParser:
                          help="a YAML file laid over the profile (repeatable)")
     p_bench.add_argument("--output-dir", help="run folder (default: outputs/<profile>)")
     p_bench.add_argument("--data-dir", help="WASSA data directory (default: $WASSA_DATA_DIR, else data/wassa2021)")
+    p_train = sub.add_parser("train", help="one fine-tuning of a profile (track1:<score>, track2:<model>, "
+                                           "carer:<model>); runs under torchrun or accelerate launch")
+    p_train.add_argument("--profile", default="cpu", help=f"params profile ({', '.join(run.available_profiles())})")
+    p_train.add_argument("--job", required=True, help="track1:empathy, track1:distress, track2:<model name> or "
+                                                      "carer:<model name> (the CARER stage alone)")
+    p_train.add_argument("--params", action="append", default=[], metavar="FILE",
+                         help="a YAML file laid over the profile (repeatable)")
+    p_train.add_argument("--data-dir", help="WASSA data directory (default: $WASSA_DATA_DIR, else data/wassa2021)")
+    p_train.add_argument("--output-dir", help="run folder (default: outputs/<profile>)")
+    p_train.add_argument("--seed", type=int, help="seed (default: the profile's)")
+    p_train.add_argument("--resume", action="store_true", help="reuse a finished model with the same settings")
     sub.add_parser("colab-cell", help="write the Colab setup cell (wassa_lib/colab.py: GIT_URL, GIT_REF) into "
                                       "every notebook, and print the Open-in-Colab links")
     return parser
@@ -62,6 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {err}", file=sys.stderr)
             return 1
         return 0
+    if args.command == "train":
+        from .launch import main_train
+
+        return main_train(args.profile, args.job, args.params, args.data_dir, args.output_dir, args.seed, args.resume)
     if args.command == "colab-cell":
         from . import colab
 

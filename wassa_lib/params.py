@@ -94,6 +94,10 @@ def _check_one(key: str, value) -> None:
     elif key == "track1_floor":
         if not isinstance(value, dict) or set(value) != {"tfidf", "ridge"}:
             raise ValueError(f"{key}: expected a mapping with the keys tfidf and ridge, got {value!r}")
+    elif key == "launcher":
+        from .launch import Launcher
+
+        Launcher.parse(value)
     elif key == "floor_encoder":
         if not isinstance(value, str) or not value:
             raise ValueError(f"{key}: expected a model spec, got {value!r}")

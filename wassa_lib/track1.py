@@ -37,7 +37,8 @@ from .config import POOLINGS, TrainingConfig
 from .data import PERSON_FEATURES, SCORES
 from .metrics import pearson
 from .models import load_model
-from .training import autocast, checkpoint_dir, reusable_record, sorted_batches, tokenize_frame, train, training_arguments
+from .training import (autocast, checkpoint_dir, is_main_process, reusable_record, sorted_batches, tokenize_frame, train,
+                       training_arguments, wait_for_everyone)
 
 logger = logging.getLogger(__name__)
 
@@ -170,8 +171,10 @@ def fine_tune(score: str, fit: pd.DataFrame, valid: pd.DataFrame, cfg: TrainingC
     tuned = FineTuned(score=score, model=trainer.model, tokenizer=tokenizer, label_mean=mean, label_std=std,
                       validation_pearson=validation_pearson, seconds=time.perf_counter() - start, training=training,
                       settings=settings)
-    save_fine_tuned(tuned, work_dir)
-    shutil.rmtree(checkpoints, ignore_errors=True)
+    wait_for_everyone()  # every process has reloaded the best checkpoint before it is removed
+    if is_main_process():
+        save_fine_tuned(tuned, work_dir)
+        shutil.rmtree(checkpoints, ignore_errors=True)
     return tuned
 
 

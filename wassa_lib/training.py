@@ -5,6 +5,7 @@ import dataclasses
 import functools
 import json
 import logging
+import os
 import re
 import shutil
 from contextlib import AbstractContextManager, nullcontext
@@ -85,6 +86,37 @@ def prepare_model(model: PreTrainedModel, precision: str, cuda: bool | None = No
     return model
 
 
+def world_size() -> int:
+    """Processes of this training (``WORLD_SIZE`` as torchrun and accelerate launch set it; 1 inline)."""
+    return max(1, int(os.environ.get("WORLD_SIZE", "1")))
+
+
+def is_main_process() -> bool:
+    """True in the one process that writes results (rank 0 under torchrun; always true inline)."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def wait_for_everyone() -> None:
+    """A barrier across the processes of a launched job (nothing inline)."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
+
+
+def distributed_batch(cfg: TrainingConfig, processes: int) -> tuple[int, int]:
+    """``(per-process batch, accumulation steps)`` that keep the params' global batch
+    (``batch_size x gradient_accumulation_steps``) over ``processes``: fewer accumulation steps
+    where they divide, else a smaller per-process batch."""
+    if processes < 1:
+        raise ValueError(f"processes must be at least 1, got {processes}")
+    batch, accumulation = cfg.batch_size, cfg.gradient_accumulation_steps
+    if accumulation % processes == 0:
+        return batch, accumulation // processes
+    if batch % processes == 0:
+        return batch // processes, accumulation
+    raise ValueError(f"batch_size {batch} x gradient_accumulation_steps {accumulation} cannot be shared by "
+                     f"{processes} processes; make one of them a multiple of {processes}")
+
+
 def effective_batch_size(cfg: TrainingConfig, n_devices: int = 1) -> int:
     """Essays per optimizer step: per-device batch x accumulation x devices."""
     if n_devices < 1:
@@ -155,16 +187,18 @@ def _version_kwargs(args_cls: type, group_by_length: bool, warmup_ratio: float) 
 def training_arguments(cfg: TrainingConfig, output_dir: Path, metric_for_best: str, greater_is_better: bool = True,
                        seq2seq: bool = False, **extra) -> TrainingArguments:
     """Trainer arguments: fused AdamW (no weight decay by default), per-epoch evaluation on the validation
-    split, the best checkpoint kept and reloaded, precision chosen for the device."""
+    split, the best checkpoint kept and reloaded, precision chosen for the device; under a launcher
+    the params' global batch is shared by the processes (:func:`distributed_batch`)."""
     precision = choose_precision(cfg.precision)
     args_cls = Seq2SeqTrainingArguments if seq2seq else TrainingArguments
+    batch, accumulation = distributed_batch(cfg, world_size())
     return args_cls(
         output_dir=str(output_dir),
         num_train_epochs=cfg.epochs,
         max_steps=cfg.max_steps,
-        per_device_train_batch_size=cfg.batch_size,
+        per_device_train_batch_size=batch,
         per_device_eval_batch_size=cfg.eval_batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        gradient_accumulation_steps=accumulation,
         gradient_checkpointing=cfg.gradient_checkpointing,
         learning_rate=cfg.learning_rate,
         weight_decay=cfg.weight_decay,
@@ -196,7 +230,6 @@ def checkpoint_dir(work_dir: Path) -> Path:
     or a folder under ``$WASSA_SCRATCH_DIR`` where that is set (Colab: the fast local disk, while the run
     folder lives on Drive). Only the final model goes to ``work_dir``."""
     import hashlib
-    import os
 
     scratch = os.environ.get("WASSA_SCRATCH_DIR")
     if not scratch:
@@ -250,7 +283,8 @@ def train(trainer: Trainer, cfg: TrainingConfig, checkpoints: Path, resume: bool
         torch.cuda.reset_peak_memory_stats()
     costs = CostBreakdown()
     trainer.remove_callback(PrinterCallback)  # its raw log dicts; TrainingProgress says the same readably
-    trainer.add_callback(TrainingProgress(label or cfg.model))
+    if is_main_process():
+        trainer.add_callback(TrainingProgress(label or cfg.model))
     trainer.add_callback(costs)
     if choose_precision(cfg.precision) == "bf16" and not cuda:
         trainer.add_callback(TrainingAttention(trainer.model))
@@ -261,7 +295,12 @@ def train(trainer: Trainer, cfg: TrainingConfig, checkpoints: Path, resume: bool
             "samples_per_second": round(output.metrics["train_samples_per_second"], 2),
             "tokens": int(tokens),
             **costs.summary(output.metrics["train_runtime"], output.global_step,
-                            training_flops(trainer.model, int(tokens)))}
+                            training_flops(trainer.model, int(tokens))),
+            "world_size": trainer.args.world_size, "per_process_batch_size": trainer.args.per_device_train_batch_size,
+            "gradient_accumulation_steps": trainer.args.gradient_accumulation_steps,
+            "global_batch_size": trainer.args.per_device_train_batch_size * trainer.args.gradient_accumulation_steps
+            * trainer.args.world_size,
+            "essays_per_process_per_epoch": -(-len(trainer.train_dataset) // trainer.args.world_size)}
     if cuda:
         cost["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     return cost

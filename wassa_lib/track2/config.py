@@ -14,7 +14,7 @@ from ..data import subsample
 
 FAMILIES = ("classification", "generation")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_MODEL_KEYS = {"name", "family", "model", "incremental", "paper_model", "training"}
+_MODEL_KEYS = {"name", "family", "model", "incremental", "paper_model", "carer_checkpoint_of", "training"}
 STAGE1_BASE = "<the base model of each incremental model>"
 
 
@@ -28,6 +28,9 @@ class Track2Model:
     incremental: bool = field(default=False, metadata={"help": "a CARER stage first (generation only)"})
     paper_model: str | None = field(default=None, metadata={
         "help": "the paper's Table-4 model whose number is printed beside this row, for comparison"})
+    carer_checkpoint_of: str | None = field(default=None, metadata={
+        "help": "for a published checkpoint already fine-tuned on CARER (mrm8488/t5-base-finetuned-emotion): the "
+                "base it was trained from (t5-base); pairs the row with that base and scores it on CARER test"})
 
     def __post_init__(self) -> None:
         check_types(self)
@@ -37,6 +40,8 @@ class Track2Model:
             raise ValueError(f"family: must be one of {', '.join(FAMILIES)}, got {self.family!r}")
         if self.incremental and self.family != "generation":
             raise ValueError("incremental: the CARER stage is run for the generation family only")
+        if self.carer_checkpoint_of is not None and (self.family != "generation" or self.incremental):
+            raise ValueError("carer_checkpoint_of: only for a generation row without a CARER stage of its own")
         if self.paper_model is not None and self.paper_model not in paper.TABLE4:
             raise ValueError(f"paper_model: must be one of {', '.join(paper.TABLE4)} or null, got {self.paper_model!r}")
 
@@ -64,7 +69,8 @@ class Track2Model:
                                             else training, seed, where=f"{where}.training")
         try:
             return cls(name=entry["name"], family=entry["family"], training=config,
-                       incremental=entry.get("incremental", False), paper_model=entry.get("paper_model"))
+                       incremental=entry.get("incremental", False), paper_model=entry.get("paper_model"),
+                       carer_checkpoint_of=entry.get("carer_checkpoint_of"))
         except ValueError as err:
             raise ValueError(f"{where}.{err}") from None
 

@@ -31,7 +31,8 @@ from ..config import TrainingConfig
 from ..data import EMOTIONS
 from ..metrics import EmotionScores, emotion_scores, macro_f1
 from ..models import load_model
-from ..training import checkpoint_dir, reusable_record, tokenize_frame, train, training_arguments
+from ..training import (checkpoint_dir, is_main_process, reusable_record, tokenize_frame, train, training_arguments,
+                        wait_for_everyone)
 from .config import IncrementalConfig, Track2Model
 from .decoding import (count_invalid, eos_token_id, generate_free, label_targets, one_hot, predict_classifier,
                        predict_generation, score_labels)
@@ -79,9 +80,13 @@ class LabelScoringTrainer(Seq2SeqTrainer):
 
 
 def _finish(trainer: Trainer, out_dir: Path) -> None:
-    """Save the reloaded best model and its tokenizer to ``out_dir/model``; drop the checkpoints."""
+    """Save the reloaded best model and its tokenizer to ``out_dir/model``; drop the checkpoints (the
+    main process, once every process has reloaded the best one)."""
+    wait_for_everyone()
     trainer.save_model(str(out_dir / MODEL_DIR))
-    shutil.rmtree(checkpoint_dir(out_dir), ignore_errors=True)
+    if is_main_process():
+        shutil.rmtree(checkpoint_dir(out_dir), ignore_errors=True)
+    wait_for_everyone()  # the saved model is complete before any process reads it (stage 2 starts from it)
 
 
 def train_classifier(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame, out_dir: Path,
@@ -148,7 +153,8 @@ def train_stage1(base: str, carer: CarerSplits, incremental: IncrementalConfig, 
                                                label=f"{out_dir.parent.name} CARER stage")
     summary = {"carer_train_lines": len(lines), "carer_valid_lines": len(valid_lines), "carer_valid_macro_f1": valid_f1,
                "seconds": round(time.perf_counter() - start, 1), "training": training, "settings": settings}
-    (out_dir / RESULT_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    if is_main_process():
+        (out_dir / RESULT_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return out_dir / MODEL_DIR, summary
 
 
@@ -229,7 +235,8 @@ def run_model(spec: Track2Model, fit: pd.DataFrame, valid: pd.DataFrame, dev: pd
     result = ModelResult(spec=spec, predictions=predictions, scores=emotion_scores(dev["emotion"], predictions),
                          valid_macro_f1=valid_f1, seconds=round(time.perf_counter() - start, 1),
                          invalid_generations=invalid, generated=generated, stage1=stage1, training=training)
-    result.save(folder, dev, settings)
+    if is_main_process():
+        result.save(folder, dev, settings)
     extra = "" if invalid is None else f", {invalid} invalid free generations"
     logger.info("%s: dev macro-F1 %.4f%s, %.0f s", spec.name, result.scores["macro_f1"], extra, result.seconds)
     return result

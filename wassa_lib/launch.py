@@ -1,0 +1,147 @@
+"""One fine-tuning as a job: run in the notebook's own process, or started under torchrun on N processes.
+
+A job is ``track1:<score>`` (an encoder of notebook 02), ``track2:<model name>`` (one row of Table 4, both
+stages where incremental) or ``carer:<model name>`` (the CARER stage alone). ``python -m wassa_lib train``
+runs one job with the functions the notebooks call, so it can be started by ``torchrun`` or
+``accelerate launch``. Under a launcher every process trains and evaluates (so all agree on the best
+epoch), the params' global batch is shared by the processes, and only the main process writes.
+
+A notebook whose ``launcher`` parameter is ``torchrun:N`` starts each job so and then reads its result
+back as it reads a finished model of an earlier run: the job's settings are the notebook's, so the
+saved model is reused rather than trained again.
+"""
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .config import RunConfig, TrainingConfig
+from .data import SCORES
+from .params import RunError, check_params, load_params_with_origins
+
+logger = logging.getLogger(__name__)
+KINDS = ("track1", "track2", "carer")
+LAUNCH_DIR = "launch"
+
+
+@dataclass(frozen=True)
+class Launcher:
+    """How a notebook starts its fine-tunings: ``inline`` (in its own process) or ``torchrun:N``."""
+
+    kind: str = "inline"
+    processes: int = 1
+
+    @classmethod
+    def parse(cls, value: str) -> "Launcher":
+        """``inline`` or ``torchrun:N`` (N processes, one per GPU); anything else is a ValueError."""
+        if value == "inline":
+            return cls()
+        kind, _, count = str(value).partition(":")
+        if kind == "torchrun" and count.isdigit() and int(count) >= 1:
+            return cls("torchrun", int(count))
+        raise ValueError(f"launcher: expected inline or torchrun:N (N processes, e.g. torchrun:2), got {value!r}")
+
+    @property
+    def inline(self) -> bool:
+        return self.kind == "inline"
+
+    def command(self, profile: str, layer: Path, job: str) -> list[str]:
+        """The command that runs ``job`` with the params ``profile`` + ``layer``."""
+        return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={self.processes}",
+                "-m", "wassa_lib", "train", "--profile", profile, "--params", str(layer), "--job", job]
+
+
+def parse_job(job: str) -> tuple[str, str]:
+    """``(kind, name)`` of a job spec; a ValueError names what is accepted."""
+    kind, _, name = job.partition(":")
+    if kind not in KINDS or not name:
+        raise ValueError(f"job {job!r}: expected track1:<score>, track2:<model name> or carer:<model name>")
+    if kind == "track1" and name not in SCORES:
+        raise ValueError(f"job {job!r}: the Track-1 scores are {', '.join(SCORES)}")
+    return kind, name
+
+
+def run_job(job: str, params: dict) -> None:
+    """Run one fine-tuning of the (checked) ``params``; it saves what the notebooks read back."""
+    from . import track1, track2
+    from .carer import load_carer
+
+    kind, name = parse_job(job)
+    cfg = check_params(params)
+    splits = cfg.load_splits()
+    fit, valid = cfg.split(splits.train)
+    if kind == "track1":
+        training = TrainingConfig.from_params(params["track1_training"], seed=cfg.seed, where="track1_training")
+        track1.fine_tune(name, fit, valid, training, track1.model_dir(track1.track1_dir(cfg.out), name), cfg.resume)
+        return
+    specs = {entry.get("name"): entry for entry in params["track2_models"]}
+    if name not in specs:
+        raise ValueError(f"job {job!r}: no model of that name in track2_models ({', '.join(map(str, specs))})")
+    spec = track2.Track2Model.from_params(specs[name], cfg.seed, where=f"track2_models[{name}]")
+    incremental = track2.IncrementalConfig.from_params(params["track2_incremental"], cfg.seed)
+    carer = load_carer(cfg.carer_data_dir()) if spec.incremental else None
+    root = cfg.artifacts_dir / track2.TRACK2_DIR
+    if kind == "carer":
+        if carer is None:
+            raise ValueError(f"job {job!r}: {name} is not incremental; it has no CARER stage")
+        track2.train_stage1(spec.training.model, carer, incremental, root / name / track2.STAGE1_DIR,
+                            spec.training.seed, cfg.resume, corpus=list(fit["essay"]))
+        return
+    track2.run_model(spec, fit, valid, splits.dev, root, carer, incremental, cfg.resume)
+
+
+def start(launcher: str, job: str, cfg: RunConfig, sections: dict) -> bool:
+    """From a notebook: run ``job`` through ``launcher`` with the notebook's run settings and the
+    params ``sections`` it trains from. Returns False inline (the notebook trains itself), True once
+    the launched job has finished; a failed job is a RunError naming it and its log."""
+    chosen = Launcher.parse(launcher)
+    if chosen.inline:
+        return False
+    folder = cfg.out / LAUNCH_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = job.replace(":", "-")
+    layer = folder / f"{stem}.yaml"
+    settings = {"data_dir": str(cfg.wassa_data_dir()), "output_dir": str(cfg.out), "seed": cfg.seed,
+                "valid_fraction": cfg.valid_fraction, "max_train_samples": cfg.max_train_samples,
+                "resume": cfg.resume, "allow_mock": False, **sections}
+    if cfg.carer_dir or "track2_models" in sections:
+        settings["carer_dir"] = str(cfg.carer_data_dir())
+    layer.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    log = folder / f"{stem}.log"
+    logger.info("%s: %d processes under torchrun (log %s)", job, chosen.processes, log)
+    with log.open("w", encoding="utf-8") as out, subprocess.Popen(
+            chosen.command(cfg.profile, layer, job), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        for line in proc.stdout:
+            out.write(line)
+            if not line.startswith(("W", "[W")):  # torchrun's own warnings stay in the log
+                logger.info("%s", line.rstrip())
+        code = proc.wait()
+    if code:
+        raise RunError(f"job {job} failed under torchrun (exit {code}); see {log}")
+    return True
+
+
+def main_train(profile: str, job: str, layers: list[str], data_dir: str | None = None,
+               output_dir: str | None = None, seed: int | None = None, resume: bool = False) -> int:
+    """``python -m wassa_lib train``: one job of the profile; errors are one line and exit 1."""
+    from .progress import show
+    from .training import is_main_process
+
+    show(logging.INFO if is_main_process() else logging.WARNING)
+    try:
+        parse_job(job)
+        params, origins = load_params_with_origins(profile, layers=layers)
+        overrides = {"data_dir": data_dir, "output_dir": output_dir, "seed": seed}
+        params.update({k: v for k, v in overrides.items() if v is not None})
+        params["resume"] = resume or bool(params.get("resume"))
+        check_params(params, origins)
+        run_job(job, params)
+    except (RunError, ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
