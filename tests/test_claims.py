@@ -71,3 +71,11 @@ def test_two_seeds_of_the_smoke_profile_give_tables_over_seeds_and_claims(smoke_
     assert (verdicts["ci95_low"] <= verdicts["ci95_high"]).all()
     assert set(verdicts["track"].astype(str)) == {"1", "2"}
     assert (main / "tables" / "table5_ensemble.csv").is_file()
+    choice = pd.read_csv(main / "tables" / "choice_seeds.csv").set_index("track")
+    table4 = pd.read_csv(main / "tables" / "table4_seeds.csv").set_index("model")
+    models = [m for m in json.loads((main / "metrics" / "04_track2.json").read_text())["families"]]
+    best = table4.loc[models, "valid_macro_f1_mean"].idxmax()
+    assert choice.loc[2, "chosen_by_mean_validation"] == best
+    assert choice.loc[2, "mean_validation"] == pytest.approx(table4.loc[best, "valid_macro_f1_mean"], abs=1e-4)
+    assert set(choice.loc[2, "each_seed_chose"].split()) <= {f"{s}:{m}" for s in (42, 7) for m in models}
+    assert choice.loc[1, "chosen_by_mean_validation"] in {"svr", "xgboost", "adaboost", "mlp"}

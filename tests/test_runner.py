@@ -190,9 +190,11 @@ def test_notebook_defaults_equal_the_cpu_profile(notebook):
 
 
 @pytest.mark.parametrize("notebook", sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.stem)
-def test_notebooks_are_committed_without_outputs(notebook):
+def test_notebooks_are_committed_without_outputs_and_valid(notebook):
     nb = nbformat.read(notebook, as_version=4)
     assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    assert all("id" in c for c in nb.cells), f"{notebook.name}: a cell without an id (nbformat warns at every run)"
+    nbformat.validate(nb)
 
 
 def test_progress_names_the_model_and_epoch_while_a_notebook_trains(tmp_path, capsys):

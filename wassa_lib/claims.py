@@ -62,6 +62,39 @@ def aggregate(name: str, runs: dict[int, Path]) -> pd.DataFrame:
     return first[keys + others].drop_duplicates(keys).merge(table.reset_index(), on=keys, how="right")
 
 
+def choice_over_seeds(runs: dict[int, Path]) -> pd.DataFrame:
+    """Per track, the candidate with the best **mean validation** score over the seeds (Track 1: the regressors
+    over both embeddings and the person features; Track 2: the fine-tuned models), beside what each seed chose
+    on its own validation split; ``agrees`` says whether the first seed's choice, the one whose predictions
+    went to the test set, is the mean-validation choice."""
+    from .track1 import SELECTION_FILE as TRACK1_SELECTION
+    from .track1 import track1_dir
+    from .track2 import SELECTION_FILE as TRACK2_SELECTION
+    from .track2 import TRACK2_DIR
+
+    rows = []
+    for track, table, key, valid, keep in (
+            ("1", "table2", "regressor", "validation_average", lambda t: (t["kind"] == "regressor")
+             & (t["source"] == "this kit")),
+            ("2", "table4", "model", "valid_macro_f1", lambda t: t["family"] != "floor")):
+        frames = [pd.read_csv(run / "tables" / f"{table}.csv") for run in runs.values()]
+        stacked = pd.concat([f[keep(f)] for f in frames])
+        means = stacked.groupby(key, sort=False)[valid].agg(["mean", "std"])
+        chosen = str(means["mean"].idxmax())
+        own = []
+        for run in runs.values():
+            if track == "1":
+                own.append(json.loads((track1_dir(run) / TRACK1_SELECTION).read_text())["regressor"])
+            else:
+                own.append(json.loads((run / "artifacts" / TRACK2_DIR / TRACK2_SELECTION).read_text())["model"])
+        rows.append({"track": track, "chosen_by_mean_validation": chosen,
+                     "mean_validation": round(float(means.loc[chosen, "mean"]), 4),
+                     "sd_validation": round(float(means.loc[chosen, "std"]), 4) if len(runs) > 1 else np.nan,
+                     "each_seed_chose": " ".join(f"{seed}:{c}" for seed, c in zip(runs, own)),
+                     "agrees": own[0] == chosen})
+    return pd.DataFrame(rows)
+
+
 def vote(labels: Sequence[Sequence[str]]) -> list[str]:
     """The label most seeds predicted, per essay (ties: the first in :data:`EMOTIONS` order)."""
     out = []

@@ -205,7 +205,8 @@ def training_arguments(cfg: TrainingConfig, output_dir: Path, metric_for_best: s
         optim=OPTIMIZER,
         fp16=precision == "fp16",
         bf16=precision == "bf16",
-        use_cpu=precision == "bf16" and not torch.cuda.is_available(),  # the Trainer's bf16 on a CPU
+        # a CPU's bf16, and DistributedDataParallel over CPU processes, need the Trainer told it runs on a CPU
+        use_cpu=not torch.cuda.is_available() and (precision == "bf16" or world_size() > 1),
         eval_strategy="epoch",
         save_strategy="epoch",
         logging_strategy="epoch",
@@ -279,6 +280,9 @@ def train(trainer: Trainer, cfg: TrainingConfig, checkpoints: Path, resume: bool
     from .progress import TrainingProgress
 
     cuda = torch.cuda.is_available()
+    if trainer.args.world_size != world_size():
+        raise RuntimeError(f"launched as {world_size()} processes, but the Trainer runs {trainer.args.world_size}: "
+                           "each process would train alone on all the data")
     if cuda:
         torch.cuda.reset_peak_memory_stats()
     costs = CostBreakdown()
