@@ -113,3 +113,15 @@ def test_the_carer_stage_model_is_scored_on_carer_test(smoke_run):
     assert table["carer_test_lines"].iloc[0] > 0 and table[["accuracy", "macro_f1"]].stack().between(0, 1).all()
     recorded = json.loads((smoke_run / "metrics" / "04_track2.json").read_text())["stage1_carer_test"]
     assert recorded == table.to_dict("records")
+
+
+def test_the_manifest_lists_what_the_paper_leaves_open_beside_the_kits_choice(smoke_run):
+    manifest = json.loads((smoke_run / "manifest.json").read_text())
+    rows = {row["setting"]: row for row in manifest["paper_settings"]}
+    params = manifest["params"]
+    assert rows["Track-1 epochs"]["kit"] == params["track1_training"]["epochs"]
+    assert rows["Track-1 pooling"] == {"setting": "Track-1 pooling", "paper": "not given",
+                                       "kit": params["track1_pooling"], "params_key": "track1_pooling"}
+    assert rows["Track-2 epochs, batch, max length, warmup"]["kit"] == params["track2_models"]
+    assert rows["which Track-2 model goes to test"]["kit"] == "chosen on the validation split"
+    assert all(row["kit"] is not None for row in rows.values())

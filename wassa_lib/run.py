@@ -25,6 +25,7 @@ from typing import Callable, Sequence
 from .config import REPO_ROOT, RunConfig
 from .claims import seed_run_dir
 from .params import PARAMS_DIR, RunError, available_profiles, check_params, load_params, load_params_with_origins
+from .paper import settings_table
 from .provenance import PeakMemory, file_hashes, git_commit, machine, package_versions
 
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
@@ -199,6 +200,7 @@ class Runner:
         self.params["resume"] = self.resume
         header = {"profile": self.profile, "params": self.params,
                   "params_layers": [str(Path(p).resolve()) for p in self.layers], "git_commit": git_commit(),
+                  "paper_settings": settings_table(self.params),
                   "packages": package_versions(), "machine": machine(),
                   "data_files": file_hashes(Path(self.params["data_dir"]),
                                             *([Path(self.params["carer_dir"])] if self.params.get("carer_dir") else []))}
