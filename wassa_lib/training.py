@@ -77,11 +77,16 @@ class TrainingAttention(TrainerCallback):
         model.set_attn_implementation(self.default)
 
 
-def prepare_model(model: PreTrainedModel, precision: str, cuda: bool | None = None) -> PreTrainedModel:
-    """The attention kernel for training steps in ``precision``: eager on a CPU in bf16 (see
-    :class:`TrainingAttention`), the model's default elsewhere."""
+def eager_training_attention(precision: str, cuda: bool | None = None) -> bool:
+    """True where training steps run the eager attention: on a CPU in bf16 (see :class:`TrainingAttention`)."""
     cuda = torch.cuda.is_available() if cuda is None else cuda
-    if precision == "bf16" and not cuda:
+    return precision == "bf16" and not cuda
+
+
+def prepare_model(model: PreTrainedModel, precision: str, cuda: bool | None = None) -> PreTrainedModel:
+    """The attention kernel for training steps in ``precision`` (:func:`eager_training_attention`), for a
+    hand-written training loop; the Trainer switches it per epoch through :class:`TrainingAttention`."""
+    if eager_training_attention(precision, cuda):
         model.set_attn_implementation("eager")
     return model
 
@@ -290,7 +295,7 @@ def train(trainer: Trainer, cfg: TrainingConfig, checkpoints: Path, resume: bool
     if is_main_process():
         trainer.add_callback(TrainingProgress(label or cfg.model))
     trainer.add_callback(costs)
-    if choose_precision(cfg.precision) == "bf16" and not cuda:
+    if eager_training_attention(choose_precision(cfg.precision), cuda):
         trainer.add_callback(TrainingAttention(trainer.model))
     output = trainer.train(resume_from_checkpoint=resume_checkpoint(checkpoints, resume))
     tokens = sum(trainer.train_dataset["length"]) * float(trainer.state.epoch or 0.0)
