@@ -54,7 +54,7 @@ def frozen_embeddings(model_spec: str, texts: Sequence[str], max_length: int = 2
     return out
 
 
-def _choose(make, grid, fit_x, fit_y, valid_x, valid_score) -> tuple[Pipeline, float, float]:
+def choose_on_validation(make, grid, fit_x, fit_y, valid_x, valid_score) -> tuple[Pipeline, float, float]:
     """The estimator of ``grid`` with the best validation score, fitted on the fit part."""
     best = None
     for value in grid:
@@ -95,8 +95,8 @@ def emotion_floors(fit: pd.DataFrame, valid: pd.DataFrame, dev: pd.DataFrame, en
     gold = valid["emotion"].to_numpy()
     for name, (x, make) in inputs.items():
         start = time.perf_counter()
-        estimator, c, valid_f1 = _choose(make, C_GRID, x["fit"], fit["emotion"], x["valid"],
-                                         lambda pred: macro_f1(gold, pred))
+        estimator, c, valid_f1 = choose_on_validation(make, C_GRID, x["fit"], fit["emotion"], x["valid"],
+                                                      lambda pred: macro_f1(gold, pred))
         predicted = estimator.predict(x["dev"])
         floors.append(Floor(name=name, setting=f"C={c:g}", valid_score=valid_f1, predictions={"dev": predicted},
                             scores=emotion_scores(dev["emotion"], predicted),
@@ -117,8 +117,8 @@ def frozen_score_floor(fit: pd.DataFrame, valid: pd.DataFrame, dev: pd.DataFrame
         return track1_scores(frame["empathy"], frame["distress"], pred[:, 0], pred[:, 1])["average"]
 
     make = lambda a: make_pipeline(StandardScaler(), Ridge(alpha=a))  # noqa: E731
-    estimator, alpha, valid_avg = _choose(make, ALPHA_GRID, x_fit, fit[list(SCORES)].to_numpy(), x_valid,
-                                          lambda pred: average(valid, pred))
+    estimator, alpha, valid_avg = choose_on_validation(make, ALPHA_GRID, x_fit, fit[list(SCORES)].to_numpy(),
+                                                       x_valid, lambda pred: average(valid, pred))
     predicted = estimator.predict(x_dev)
     scores = track1_scores(dev["empathy"], dev["distress"], predicted[:, 0], predicted[:, 1])
     return Floor(name=f"floor: frozen {encoder} (mean-pooled) + ridge", setting=f"alpha={alpha:g}",

@@ -120,6 +120,10 @@ def _check_one(key: str, value) -> None:
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
             raise ValueError(f"{key}: the name {repeated[0]!r} is used twice; each model needs its own folder")
+    elif key == "tuning_learning_rates":
+        from .tuning import check_grid
+
+        check_grid(value)
     elif key == "track2_incremental":
         from .track2.config import IncrementalConfig
 

@@ -89,3 +89,20 @@ def track1_comparison(table: pd.DataFrame) -> plt.Figure:
     ax.set(title="Track 1 on dev: average Pearson (empathy, distress)", xlabel="average Pearson r", ylabel="")
     ax.legend(title="", loc="lower right")
     return fig
+
+
+def tuning_curves(tuning: pd.DataFrame) -> plt.Figure:
+    """Validation score against learning rate, one line per system of ``tuning.csv`` (kept values ringed);
+    Track 1 (Pearson) and Track 2 (macro-F1) side by side."""
+    rates = tuning[tuning["setting"] == "learning_rate"].astype({"value": float})
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for ax, (track, metric) in zip(axes, ((1, "validation Pearson (mean of the encoders)"),
+                                          (2, "validation macro-F1"))):
+        part = rates[rates["track"] == track]
+        sns.lineplot(data=part, x="value", y="validation", hue="system", marker="o", ax=ax)
+        kept = part[part["kept"]]
+        ax.scatter(kept["value"], kept["validation"], s=160, facecolors="none", edgecolors="black", zorder=3)
+        ax.set(xscale="log", title=f"Track {track}", xlabel="learning rate", ylabel=metric)
+        ax.legend(title="", fontsize="small")
+    fig.tight_layout()
+    return fig

@@ -8,7 +8,10 @@ Before anything is written, every parameter and every data file the selected
 notebooks read is checked; only then is an earlier run in the same folder moved
 aside (``outputs/<profile>.previous-<time>``), unless the new run resumes it or
 runs only some of its notebooks. A rerun of a finished notebook keeps the finished
-record and executed notebook until the rerun has succeeded.
+record and executed notebook until the rerun has succeeded. A resumed run skips a
+finished notebook only while its parameters are the recorded ones; from the first
+notebook that runs again, every later one runs too (finished models with the same
+settings are still reused).
 """
 from __future__ import annotations
 
@@ -114,10 +117,14 @@ class Runner:
     echo: Callable[[str], None] = print
     notebooks_dir: Path = NOTEBOOKS_DIR
     params_dir: Path = PARAMS_DIR
+    overrides: dict = field(default_factory=dict)
     params: dict = field(init=False)
 
     def __post_init__(self) -> None:
         self.params, self.origins = load_params_with_origins(self.profile, self.params_dir, self.layers)
+        for key, value in self.overrides.items():  # a tuning run's learning rates
+            self.params[key] = value
+            self.origins[key] = Path("--tune")
         if self.data_dir:
             self.params["data_dir"] = self.data_dir
             self.origins["data_dir"] = Path("--data-dir")
@@ -211,17 +218,23 @@ class Runner:
         executed_dir = self.out / "notebooks"
         executed_dir.mkdir(parents=True, exist_ok=True)
         kernel = kernel_name()
+        changed = False  # once a notebook runs again, every later one does too
         for i, nb in enumerate(notebooks, 1):
             record = manifest["notebooks"].get(nb.stem, {})
-            if self.resume and record.get("status") == DONE:
+            digest = self._digest(nb)
+            if self.resume and record.get("status") == DONE and not changed and record.get("params_digest") == digest:
                 self.echo(f"[{i}/{len(notebooks)}] {nb.stem}: done in an earlier run, skipped")
                 continue
+            if self.resume and record.get("status") == DONE:
+                self.echo(f"[{i}/{len(notebooks)}] {nb.stem}: done in an earlier run with other parameters or "
+                          "inputs; its finished models are reused where their settings match")
+            changed = True
             self.echo(f"[{i}/{len(notebooks)}] {nb.stem}: running ({self.profile} profile)")
             wall, memory = self._execute(nb, manifest, record, executed_dir, kernel)
             manifest.update(header)
             manifest["notebooks"][nb.stem] = {"status": DONE, "wall_s": round(wall, 1),
                                               "peak_rss_mb": round(memory.peak_mb, 1), "finished": _now(),
-                                              "git_commit": header["git_commit"],
+                                              "git_commit": header["git_commit"], "params_digest": digest,
                                               "seeds": self.params.get("seeds")}
             if memory.peak_gpu_mb is not None:
                 manifest["notebooks"][nb.stem]["peak_gpu_mb"] = round(memory.peak_gpu_mb, 1)
@@ -232,6 +245,15 @@ class Runner:
         self._write_manifest(manifest)
         self.echo(summary(self.out))
         return manifest
+
+    def _digest(self, nb: Path) -> str:
+        """A hash of the parameters notebook ``nb`` receives (``resume`` aside): a resumed run skips a
+        finished notebook only when it equals the one recorded."""
+        import hashlib
+
+        wanted = notebook_parameters(nb) - {"resume"}
+        passed = {k: v for k, v in self.params.items() if k in wanted}
+        return hashlib.sha256(json.dumps(passed, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def _execute(self, nb: Path, manifest: dict, record: dict, executed_dir: Path, kernel: str):
         """Run one notebook into a scratch file, put it in place only when it succeeded; on failure or
@@ -320,14 +342,34 @@ def run_seeds(profile: str, seeds: Sequence[int], output_dir: str | None = None,
     return Runner(profile, seed=seeds[0], seeds=seeds, output_dir=str(main), **runner_kwargs).run()
 
 
+def run_tuning(profile: str, output_dir: str | None = None, layers: Sequence[str] = (), **runner_kwargs) -> list[dict]:
+    """Notebooks 01, 02 and 04 once per point of the profile's ``tuning_learning_rates`` grid, into
+    ``<run folder>-tune<i>`` (:mod:`wassa_lib.tuning`); notebook 05 of the profile's run tabulates them."""
+    from . import tuning
+
+    if runner_kwargs.pop("only", None):
+        raise RunError(f"--tune runs notebooks {', '.join(tuning.NOTEBOOKS)} of each tuning run; drop --only")
+    params, origins = load_params_with_origins(profile, PARAMS_DIR, layers)
+    try:
+        n_points = tuning.points(params)
+    except ValueError as err:
+        raise RunError(f"{origins.get('tuning_learning_rates', 'parameter')}: {err}") from None
+    main = Path(output_dir).expanduser().resolve() if output_dir else default_run_dir(profile)
+    return [Runner(profile, only=tuning.NOTEBOOKS, layers=layers, output_dir=str(tuning.tuning_run_dir(main, point)),
+                   overrides=tuning.variant(params, point), **runner_kwargs).run()
+            for point in range(1, n_points + 1)]
+
+
 def main_run(profile: str, only: Sequence[str] | None = None, resume: bool = False, data_dir: str | None = None,
              output_dir: str | None = None, quiet: bool = False, seed: int | None = None, layers: Sequence[str] = (),
-             seeds: Sequence[int] | None = None, **runner_kwargs) -> int:
+             seeds: Sequence[int] | None = None, tune: bool = False, **runner_kwargs) -> int:
     """CLI entry: a failure becomes one line on stderr and exit status 1; Ctrl-C one line and 130."""
     try:
         kwargs = dict(only=only, layers=layers, resume=resume, data_dir=data_dir, log_output=not quiet,
                       **runner_kwargs)
-        if seeds:
+        if tune:
+            run_tuning(profile, output_dir, **kwargs)
+        elif seeds:
             run_seeds(profile, seeds, output_dir, **kwargs)
         else:
             Runner(profile, output_dir=output_dir, seed=seed, **kwargs).run()

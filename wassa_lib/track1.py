@@ -30,12 +30,15 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.linear_model import Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, EvalPrediction,
                           PreTrainedModel, PreTrainedTokenizerBase, Trainer)
 
 from .config import POOLINGS, TrainingConfig
 from .data import PERSON_FEATURES, SCORES
-from .metrics import pearson
+from .metrics import pearson, track1_scores
 from .models import load_model
 from .training import (autocast, checkpoint_dir, is_main_process, reusable_record, sorted_batches, tokenize_frame, train,
                        training_arguments, wait_for_everyone)
@@ -195,22 +198,57 @@ def encode(tuned: FineTuned, texts: Sequence[str], pooling: str, max_length: int
     Essays are sorted by length and padded per batch to the longest one; inference
     runs under ``torch.inference_mode`` (mixed precision on a GPU).
     """
-    _check_pooling(pooling)
+    pooled, heads = encode_pooled(tuned, texts, (pooling,), max_length, batch_size, precision)
+    return pooled[pooling], heads
+
+
+def encode_pooled(tuned: FineTuned, texts: Sequence[str], poolings: Sequence[str], max_length: int,
+                  batch_size: int = 64, precision: str = "auto") -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """:func:`encode` with several poolings from one pass: ``({pooling: embeddings}, head predictions)``."""
+    for pooling in poolings:
+        _check_pooling(pooling)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model = tuned.model.to(device).eval()
     captured: dict = {}
     hook = model.base_model.register_forward_hook(lambda _m, _i, out: captured.__setitem__("out", out))
-    embeddings = np.empty((len(texts), model.config.hidden_size), dtype=np.float32)
+    embeddings = {p: np.empty((len(texts), model.config.hidden_size), dtype=np.float32) for p in poolings}
     heads = np.empty(len(texts), dtype=np.float32)
     try:
         with torch.inference_mode(), autocast(device.type, precision):
             for rows, batch in sorted_batches(tuned.tokenizer, texts, max_length, batch_size, device):
                 logits = model(**batch).logits.float().squeeze(-1)
-                embeddings[rows] = _pool(captured["out"], batch["attention_mask"], pooling).float().cpu().numpy()
+                for pooling in poolings:
+                    embeddings[pooling][rows] = _pool(captured["out"], batch["attention_mask"],
+                                                      pooling).float().cpu().numpy()
                 heads[rows] = logits.cpu().numpy()
     finally:
         hook.remove()
     return embeddings, heads * tuned.label_std + tuned.label_mean
+
+
+def pooling_probe(models: dict[str, FineTuned], fit: pd.DataFrame, valid: pd.DataFrame, max_length: int,
+                  batch_size: int = 64, precision: str = "auto") -> dict[str, float]:
+    """Validation average Pearson of a linear probe over ``[empathy ; distress]`` embeddings, per pooling.
+
+    The probe is a standardised ridge per score, fitted on ``fit``, its alpha chosen on ``valid`` (the
+    floors' grid); it compares the poolings on the validation split alone, without the person features
+    and the regressors that notebook 03 chooses later.
+    """
+    from .floors import ALPHA_GRID, choose_on_validation
+
+    texts = [*fit["essay"], *valid["essay"]]
+    encoded = {score: encode_pooled(models[score], texts, POOLINGS, max_length, batch_size, precision)[0]
+               for score in SCORES}
+    targets = fit[list(SCORES)].to_numpy()
+    probe = {}
+    for pooling in POOLINGS:
+        x = np.hstack([encoded[score][pooling] for score in SCORES])
+        x_fit, x_valid = x[:len(fit)], x[len(fit):]
+        make = lambda a: make_pipeline(StandardScaler(), Ridge(alpha=a))  # noqa: E731
+        probe[pooling] = choose_on_validation(make, ALPHA_GRID, x_fit, targets, x_valid,
+                                              lambda pred: track1_scores(*valid[list(SCORES)].T.to_numpy(),
+                                                                         *pred.T)["average"])[2]
+    return probe
 
 
 @dataclass

@@ -278,7 +278,8 @@ def reusable_record(path: Path, settings: dict) -> dict | None:
 
 def train(trainer: Trainer, cfg: TrainingConfig, checkpoints: Path, resume: bool, label: str = "") -> dict:
     """``trainer.train()`` (from the last complete checkpoint when resuming), with progress logged under
-    ``label``; returns what it cost: optimiser steps, seconds, essays per second, the split of the time
+    ``label``; returns the validation metric after each epoch, the epoch kept, and what it cost: optimiser
+    steps, seconds, essays per second, the split of the time
     into training steps, validation passes and checkpoint saves, the achieved training FLOP/s and, on a
     GPU, the peak memory it allocated."""
     from .costs import CostBreakdown, training_flops
@@ -299,6 +300,9 @@ def train(trainer: Trainer, cfg: TrainingConfig, checkpoints: Path, resume: bool
         trainer.add_callback(TrainingAttention(trainer.model))
     output = trainer.train(resume_from_checkpoint=resume_checkpoint(checkpoints, resume))
     tokens = sum(trainer.train_dataset["length"]) * float(trainer.state.epoch or 0.0)
+    metric = f"eval_{trainer.args.metric_for_best_model}"
+    curve = [round(float(entry[metric]), 4) for entry in trainer.state.log_history if metric in entry]
+    best = (np.argmax if trainer.args.greater_is_better else np.argmin)(curve) if curve else None
     cost = {"model": cfg.model, "steps": output.global_step, "epochs": cfg.epochs,
             "train_seconds": round(output.metrics["train_runtime"], 1),
             "samples_per_second": round(output.metrics["train_samples_per_second"], 2),
@@ -309,7 +313,8 @@ def train(trainer: Trainer, cfg: TrainingConfig, checkpoints: Path, resume: bool
             "gradient_accumulation_steps": trainer.args.gradient_accumulation_steps,
             "global_batch_size": trainer.args.per_device_train_batch_size * trainer.args.gradient_accumulation_steps
             * trainer.args.world_size,
-            "essays_per_process_per_epoch": -(-len(trainer.train_dataset) // trainer.args.world_size)}
+            "essays_per_process_per_epoch": -(-len(trainer.train_dataset) // trainer.args.world_size),
+            "validation_by_epoch": curve, "best_epoch": None if best is None else int(best) + 1}
     if cuda:
         cost["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     return cost
