@@ -63,7 +63,7 @@ def test_train_command_names_a_bad_job(tmp_path):
     done = subprocess.run([sys.executable, "-m", "wassa_lib", "train", "--profile", "smoke", "--job", "track1:anger",
                            "--output-dir", str(tmp_path)], capture_output=True, text=True, cwd=REPO)
     assert done.returncode == 1
-    assert done.stderr.strip() == "error: job 'track1:anger': the Track-1 scores are empathy, distress"
+    assert done.stderr.strip() == "error: job 'track1:anger': the Track-1 encoders are empathy, distress and joint"
 
 
 def _run_02(out: Path, launcher: str, data_dir: str) -> dict:

@@ -220,3 +220,28 @@ def test_seeds_run_every_other_seed_first_then_the_first_with_all_seeds(kit, mon
     assert calls == [(42, "out", [42, 1], ["03"])]
     with pytest.raises(RunError, match="each seed once"):
         run.run_seeds("tiny", [1, 1], output_dir=str(kit / "out"))
+
+
+def test_a_resumed_run_reruns_a_notebook_whose_parameters_changed_and_every_later_one(kit):
+    _runner(kit).run()
+    _runner(kit, resume=True).run()
+    assert len(_calls(kit)) == 3  # nothing changed: every notebook skipped
+    (kit / "params" / "tiny.yaml").write_text("message: other\n")
+    _runner(kit, resume=True).run()
+    assert _calls(kit)[3:] == ["01_a other True", "02_b other True", "03_c other True"]
+
+
+def test_tune_runs_notebooks_01_02_04_once_per_grid_point_with_its_rates(kit, monkeypatch):
+    calls = []
+    monkeypatch.setattr(Runner, "run", lambda self: calls.append((self.out.name, self.only, self.params)) or {})
+    run.run_tuning("smoke", output_dir=str(kit / "out"), notebooks_dir=kit / "notebooks")
+    assert [(name, only) for name, only, _ in calls] == [("out-tune1", ("01", "02", "04")),
+                                                         ("out-tune2", ("01", "02", "04"))]
+    grid = load_params("smoke")["tuning_learning_rates"]
+    for point, (_, _, params) in enumerate(calls):
+        assert params["track1_training"]["learning_rate"] == grid["track1"][point]
+        assert [m["training"]["learning_rate"] for m in params["track2_models"]] == [
+            grid[m["family"]][point] for m in params["track2_models"]]
+        assert params["track2_incremental"] == load_params("smoke")["track2_incremental"]  # stage 1 keeps its rate
+    with pytest.raises(RunError, match="drop --only"):
+        run.run_tuning("smoke", output_dir=str(kit / "out"), only=["02"])

@@ -125,3 +125,14 @@ def test_the_manifest_lists_what_the_paper_leaves_open_beside_the_kits_choice(sm
     assert rows["Track-2 epochs, batch, max length, warmup"]["kit"] == params["track2_models"]
     assert rows["which Track-2 model goes to test"]["kit"] == "chosen on the validation split"
     assert all(row["kit"] is not None for row in rows.values())
+
+
+def test_each_fine_tuning_records_its_validation_curve_and_kept_epoch(smoke_run):
+    m = {p.stem: json.loads(p.read_text()) for p in (smoke_run / "metrics").glob("*.json")}
+    records = {**m["02_track1_finetune"]["training"], **m["04_track2"]["training"]}
+    for name, record in records.items():
+        curve = record["validation_by_epoch"]
+        assert len(curve) == record["epochs"] and np.isfinite(curve).all(), name
+        assert 1 <= record["best_epoch"] <= record["epochs"], name
+    probe = m["02_track1_finetune"]["pooling_probe"]
+    assert set(probe) == {"cls", "mean"} and all(-1 <= v <= 1 for v in probe.values())

@@ -187,3 +187,28 @@ def test_bf16_on_a_cpu_trains_and_leaves_the_default_attention(run_dir, tmp_path
     assert tuned.training["steps"] == 2 and np.isfinite(tuned.validation_pearson)
     assert tuned.model.config._attn_implementation == run_dir["models"]["empathy"].model.config._attn_implementation
     assert tuned.model.config._attn_implementation != "eager"
+
+
+def test_the_joint_encoder_has_two_heads_and_its_embeddings_round_trip(run_dir, tmp_path):
+    fit, valid, dev = run_dir["fit"], run_dir["valid"], run_dir["dev"]
+    joint = track1.fine_tune(track1.JOINT, fit, valid, run_dir["cfg"], tmp_path / "joint_model")
+    assert joint.model.config.num_labels == 2 and np.isfinite(joint.validation_pearson)
+    assert joint.label_mean == pytest.approx([fit["empathy"].mean(), fit["distress"].mean()])
+    embedded = track1.embed_joint(joint, {"validation": valid, "dev": dev}, "cls", 64, 16)
+    track1.save_joint(embedded, tmp_path)
+    back = track1.load_joint(tmp_path, "dev", dev["message_id"])
+    pd.testing.assert_frame_equal(back[embedded["dev"].columns], embedded["dev"], check_dtype=False)
+    heads = back[["empathy", "distress"]].to_numpy()
+    assert heads.shape == (len(dev), 2) and not np.allclose(heads[:, 0], heads[:, 1])
+    mt = back.filter(regex=r"^mt_").to_numpy()
+    assert mt.shape == (len(dev), joint.model.config.hidden_size)
+    with pytest.raises(ValueError, match="differ from the validation split"):
+        track1.load_joint(tmp_path, "validation", dev["message_id"])
+    reloaded = track1.load_fine_tuned(tmp_path / "joint_model")
+    np.testing.assert_allclose(track1.encode(reloaded, dev["essay"].tolist(), "cls", 64)[1], heads, rtol=1e-4,
+                               atol=1e-5)
+
+
+def test_pooling_probe_scores_both_poolings_on_validation(run_dir):
+    probe = track1.pooling_probe(run_dir["models"], run_dir["fit"], run_dir["valid"], 64, 16)
+    assert set(probe) == {"cls", "mean"} and all(-1 <= v <= 1 for v in probe.values())

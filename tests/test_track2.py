@@ -314,3 +314,29 @@ def test_one_hot_targets_are_float_vectors():
     vectors = np.array(track2.one_hot(["sadness", "joy"]))
     assert vectors.dtype == float and vectors.sum(1).tolist() == [1.0, 1.0]
     assert vectors[0, EMOTIONS.index("sadness")] == 1.0 and vectors[1, EMOTIONS.index("joy")] == 1.0
+
+
+def test_person_features_are_written_before_the_essay_and_missing_ones_are_named(mock_2022):
+    from wassa_lib.track2.inputs import model_inputs
+
+    dev = load_splits(mock_2022).dev.head(3)
+    assert model_inputs(dev, False) == dev["essay"].tolist()
+    texts = model_inputs(dev, True)
+    first = dev.iloc[0]
+    assert texts[0].startswith(f"gender {first['gender']:.0f}, education ")
+    assert "; personality: conscientiousness " in texts[0] and "; IRI: perspective taking " in texts[0]
+    assert "empathic concern" in texts[0] and texts[0].endswith(f"; essay: {first['essay']}")
+    with pytest.raises(KeyError, match="lacks the column age"):
+        model_inputs(dev.drop(columns="age"), True)
+    blank = dev.copy()
+    blank.loc[blank.index[1], "iri_fantasy"] = None
+    with pytest.raises(ValueError, match=f"row {blank.index[1]} has no number in iri_fantasy"):
+        model_inputs(blank, True)
+
+
+def test_a_row_without_person_features_keeps_the_settings_it_was_saved_with():
+    spec = track2.Track2Model.from_params({"name": "g", "family": "generation", "model": "tiny-seq2seq"})
+    assert "person_features" not in spec.settings()
+    person = track2.Track2Model.from_params({"name": "g", "family": "generation", "model": "tiny-seq2seq",
+                                             "person_features": True})
+    assert person.settings()["person_features"] is True

@@ -168,6 +168,10 @@ def _track1(runs: dict[int, Path]) -> list[Comparison]:
              "chosen regressor, text only", lambda s: f"{best(s)}:text_only"),
            c("the fine-tuned system beats the floors without fine-tuning", "chosen regressor", best,
              "best floor (by validation)", floor)]
+    if all(f"{best(s)}:multitask:empathy" in preds[s].columns for s in preds):
+        out.append(c("(future work) one encoder with two heads beats two separately fine-tuned encoders",
+                     "chosen regressor, one joint encoder", lambda s: f"{best(s)}:multitask",
+                     "chosen regressor, two encoders", best))
     if all("mlp" in chosen[s]["regressors"] for s in chosen):
         out.insert(3, c("the MLP is the best regressor", "MLP", lambda s: "mlp",
                         "best other regressor (by validation)", others))
@@ -184,7 +188,8 @@ def _track2(runs: dict[int, Path]) -> list[Comparison]:
     gold = {s: predictions[s][next(iter(predictions[s]))]["gold"].to_numpy() for s in runs}
     specs = metrics[first].get("families", {})
     by_family = lambda family, incremental: [n for n, f in specs.items()  # noqa: E731
-                                             if f["family"] == family and f["incremental"] == incremental]
+                                             if f["family"] == family and f["incremental"] == incremental
+                                             and not f.get("person_features")]
 
     def best_of(names: list[str]) -> Callable[[int], str]:
         return lambda s: max(names, key=lambda n: metrics[s]["models"][n]["valid_macro_f1"])
@@ -206,6 +211,12 @@ def _track2(runs: dict[int, Path]) -> list[Comparison]:
         if base:
             out.append(Comparison("task-specific incremental fine-tuning (a CARER stage first) helps", "2", name, base,
                                   "dev macro-F1", gold, system(lambda s, n=name: n), system(lambda s, n=base: n), _f1))
+    for name, spec in specs.items():
+        twin = next((n for n, f in specs.items() if not f.get("person_features") and n != name
+                     and {**f, "person_features": True} == spec), None) if spec.get("person_features") else None
+        if twin:
+            out.append(Comparison("(future work) the person features help Track 2 too", "2", name, twin,
+                                  "dev macro-F1", gold, system(lambda s, n=name: n), system(lambda s, n=twin: n), _f1))
     out.append(Comparison("the fine-tuned systems beat the floors without fine-tuning", "2",
                           "selected model (by validation)", "best floor (by validation)", "dev macro-F1", gold,
                           system(lambda s: metrics[s]["selected"]),

@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 ABLATIONS = {"text_only": "text only (no person features)", "empathy_only": "empathy embedding only",
              "distress_only": "distress embedding only"}
 KIT, PAPER = "this kit", "paper (Table 2)"
+FUTURE = "future work"  # the paper's conclusion: one encoder trained on both scores (multi-task)
 TABLE2_COLUMNS = ["source", "kind", "system", "regressor", "features", "distress", "empathy", "average",
                   "validation_average", "below_floor"]
 
@@ -36,6 +37,8 @@ class Comparison:
     heads: dict[str, dict[str, float]]
     floor: Scored
     frozen_floor: Floor | None = None
+    multitask: Scored | None = None
+    multitask_heads: dict[str, dict[str, float]] | None = None
 
     def floor_average(self) -> float:
         """The best dev average Pearson of the floors without fine-tuning."""
@@ -55,6 +58,12 @@ class Comparison:
         rows.append({"source": KIT, "kind": "ablation", "system": "fine-tuned encoders alone (their regression heads)",
                      "regressor": "-", "features": "each score's own encoder", **self.heads["dev"],
                      "validation_average": self.heads["validation"]["average"]})
+        if self.multitask is not None:
+            rows.append(_row(FUTURE, "one encoder, two heads (multi-task) + chosen regressor", self.best,
+                             describe("multitask"), self.multitask))
+            rows.append({"source": KIT, "kind": FUTURE, "system": "one encoder, two heads: its heads alone",
+                         "regressor": "-", "features": "the joint encoder", **self.multitask_heads["dev"],
+                         "validation_average": self.multitask_heads["validation"]["average"]})
         rows.append(_row("floor", "floor: TF-IDF + ridge, no fine-tuning", "ridge", "TF-IDF of the essay", self.floor))
         if self.frozen_floor:
             f = self.frozen_floor
@@ -74,6 +83,8 @@ class Comparison:
         systems = {"gold": dev, **{name: s.predictions["dev"] for name, s in self.regressors.items()},
                    **{f"{self.best}:{name}": s.predictions["dev"] for name, s in self.ablations.items()},
                    "floor_tfidf": self.floor.predictions["dev"]}
+        if self.multitask is not None:
+            systems[f"{self.best}:multitask"] = self.multitask.predictions["dev"]
         if self.frozen_floor:
             systems["floor_frozen"] = pd.DataFrame(self.frozen_floor.predictions["dev"], columns=["empathy", "distress"])
         return pd.DataFrame({f"{name}:{score}": frame[score].to_numpy() for name, frame in systems.items()
@@ -89,6 +100,8 @@ class Comparison:
                 "floors_validation": {"floor_tfidf": self.floor.scores["validation"]["average"],
                                       **({"floor_frozen": self.frozen_floor.valid_score} if self.frozen_floor else {})},
                 "ablations_dev": {name: scored.scores["dev"] for name, scored in self.ablations.items()},
+                "multitask_dev": self.multitask.scores["dev"] if self.multitask else None,
+                "multitask_heads_dev": self.multitask_heads["dev"] if self.multitask_heads else None,
                 "regressors": {name: scored.scores for name, scored in self.regressors.items()}}
 
 
@@ -101,11 +114,14 @@ def _row(kind: str, system: str, regressor: str, features: str, scored: Scored) 
 
 def compare(frames: dict[str, pd.DataFrame], heads: dict[str, pd.DataFrame], regressor_params: dict[str, dict],
             floor_params: dict, scale_embeddings: bool = False, seed: int = 42,
-            frozen_floor: Floor | None = None) -> Comparison:
+            frozen_floor: Floor | None = None, multitask_heads: dict[str, pd.DataFrame] | None = None) -> Comparison:
     """Fit every regressor of ``regressor_params`` on ``frames["fit"]`` (the fit split) and score it on
     ``frames["validation"]`` and ``frames["dev"]``; choose the best by validation average Pearson; run its
     ablations, score the encoders' own heads (``heads``: their predictions on validation and dev) and the
-    TF-IDF + ridge floor; ``frozen_floor`` (see :func:`wassa_lib.floors.frozen_score_floor`) is one more row."""
+    TF-IDF + ridge floor; ``frozen_floor`` (see :func:`wassa_lib.floors.frozen_score_floor`) is one more row.
+    ``multitask_heads`` (the joint encoder's own predictions on validation and dev; its embedding in the
+    frames' ``mt_`` columns) adds the future-work rows: the chosen regressor over ``[mt ; person]``, and the
+    joint heads alone."""
     evaluate = {"validation": frames["validation"], "dev": frames["dev"]}
 
     def fit(name: str, feature_set: str = "full") -> Scored:
@@ -122,5 +138,9 @@ def compare(frames: dict[str, pd.DataFrame], heads: dict[str, pd.DataFrame], reg
     ablations = {name: fit(best, name) for name in ABLATIONS}
     floor = fit_and_score(tfidf_pipeline(make_regressor("ridge", floor_params["ridge"], seed), **floor_params["tfidf"]),
                           frames["fit"], evaluate)
+    joint = None if multitask_heads is None else {
+        "scored": fit(best, "multitask"),
+        "heads": {split: score(frames[split], multitask_heads[split]) for split in ("validation", "dev")}}
     return Comparison(regressors=results, best=best, ablations=ablations, floor=floor, frozen_floor=frozen_floor,
-                      heads={split: score(frames[split], heads[split]) for split in ("validation", "dev")})
+                      heads={split: score(frames[split], heads[split]) for split in ("validation", "dev")},
+                      multitask=joint and joint["scored"], multitask_heads=joint and joint["heads"])

@@ -23,17 +23,18 @@ from sklearn.preprocessing import StandardScaler
 
 from .data import PERSON_FEATURES, SCORES
 
-PREFIXES = {"empathy": "emp", "distress": "dis"}
+PREFIXES = {"empathy": "emp", "distress": "dis", "joint": "mt"}
 FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "full": ("empathy", "distress", "person"),
     "text_only": ("empathy", "distress"),
     "empathy_only": ("empathy", "person"),
     "distress_only": ("distress", "person"),
+    "multitask": ("joint", "person"),  # the one encoder with two heads (wassa_lib.track1.JOINT) instead of two
 }
 
 
 def embedding_columns(score: str, dim: int) -> list[str]:
-    """``emp_0000 ...`` or ``dis_0000 ...``: the columns of one encoder's embedding."""
+    """``emp_0000 ...``, ``dis_0000 ...`` or ``mt_0000 ...``: the columns of one encoder's embedding."""
     return [f"{PREFIXES[score]}_{i:04d}" for i in range(dim)]
 
 
@@ -42,8 +43,10 @@ def describe(feature_set: str) -> str:
     return " ; ".join(PREFIXES.get(part, part) for part in FEATURE_SETS[feature_set])
 
 
-def feature_frame(frame: pd.DataFrame, empathy: np.ndarray, distress: np.ndarray) -> pd.DataFrame:
-    """``frame``'s id, essay, gold scores and person features (those it has) beside both embeddings, row by row.
+def feature_frame(frame: pd.DataFrame, empathy: np.ndarray, distress: np.ndarray,
+                  joint: np.ndarray | None = None) -> pd.DataFrame:
+    """``frame``'s id, essay, gold scores and person features (those it has) beside both embeddings (and the
+    joint encoder's, where given), row by row.
 
     The gold columns ride along for scoring; no assembler ever selects them.
     """
@@ -54,6 +57,8 @@ def feature_frame(frame: pd.DataFrame, empathy: np.ndarray, distress: np.ndarray
     parts = [frame[kept].reset_index(drop=True),
              pd.DataFrame(empathy, columns=embedding_columns("empathy", empathy.shape[1])),
              pd.DataFrame(distress, columns=embedding_columns("distress", distress.shape[1]))]
+    if joint is not None:
+        parts.append(pd.DataFrame(joint, columns=embedding_columns("joint", joint.shape[1])))
     return pd.concat(parts, axis=1)
 
 

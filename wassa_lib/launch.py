@@ -61,8 +61,8 @@ def parse_job(job: str) -> tuple[str, str]:
     kind, _, name = job.partition(":")
     if kind not in KINDS or not name:
         raise ValueError(f"job {job!r}: expected track1:<score>, track2:<model name> or carer:<model name>")
-    if kind == "track1" and name not in SCORES:
-        raise ValueError(f"job {job!r}: the Track-1 scores are {', '.join(SCORES)}")
+    if kind == "track1" and name not in (*SCORES, "joint"):
+        raise ValueError(f"job {job!r}: the Track-1 encoders are {', '.join(SCORES)} and joint")
     return kind, name
 
 

@@ -167,7 +167,7 @@ def shape_config(name: str, tokenizer: PreTrainedTokenizerBase) -> PretrainedCon
     return config
 
 
-def _from_shape(spec: str, name: str, task: Task, num_labels: int, corpus: Iterable[str] | None
+def _from_shape(spec: str, name: str, task: Task, num_labels: int | None, corpus: Iterable[str] | None
                 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """A randomly initialised model of the shape ``name`` and a WordPiece tokenizer trained on ``corpus``."""
     tiny = name in (TINY_ENCODER, TINY_SEQ2SEQ)
@@ -187,11 +187,11 @@ def _from_shape(spec: str, name: str, task: Task, num_labels: int, corpus: Itera
     return loader.from_config(config), tokenizer
 
 
-def _head_kwargs(task: Task, num_labels: int) -> dict:
+def _head_kwargs(task: Task, num_labels: int | None) -> dict:
     if task == "regression":
-        return {"num_labels": 1, "problem_type": "regression"}
+        return {"num_labels": num_labels or 1, "problem_type": "regression"}
     if task == "classification":
-        return {"num_labels": num_labels, "problem_type": "multi_label_classification"}
+        return {"num_labels": num_labels or len(EMOTIONS), "problem_type": "multi_label_classification"}
     return {}
 
 
@@ -211,9 +211,10 @@ def _encoder_decoder(spec: str) -> tuple[EncoderDecoderModel, PreTrainedTokenize
     return model, tokenizer
 
 
-def load_model(spec: str, task: Task, num_labels: int = len(EMOTIONS),
+def load_model(spec: str, task: Task, num_labels: int | None = None,
                corpus: Iterable[str] | None = None, seed: int = 42) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """``(model, tokenizer)`` for ``spec`` with the head ``task`` needs.
+    """``(model, tokenizer)`` for ``spec`` with the head ``task`` needs: ``num_labels`` outputs (default: 1
+    for regression, the seven emotions for classification).
 
     ``corpus`` trains the tokenizer of the tiny and random-init models (the training
     essays); other specs ignore it. ``embedding`` gives the bare encoder.

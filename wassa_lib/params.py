@@ -101,7 +101,7 @@ def _check_one(key: str, value) -> None:
     elif key == "floor_encoder":
         if not isinstance(value, str) or not value:
             raise ValueError(f"{key}: expected a model spec, got {value!r}")
-    elif key in ("track1_scale_embeddings",):
+    elif key in ("track1_scale_embeddings", "track1_multitask"):
         if not isinstance(value, bool):
             raise ValueError(f"{key}: expected true or false, got {value!r}")
     elif key == "bootstrap_resamples":

@@ -38,6 +38,7 @@ from transformers import (AutoModelForSequenceClassification, AutoTokenizer, Dat
 
 from .config import POOLINGS, TrainingConfig
 from .data import PERSON_FEATURES, SCORES
+from .features import embedding_columns
 from .metrics import pearson, track1_scores
 from .models import load_model
 from .training import (autocast, checkpoint_dir, is_main_process, reusable_record, sorted_batches, tokenize_frame, train,
@@ -46,6 +47,7 @@ from .training import (autocast, checkpoint_dir, is_main_process, reusable_recor
 logger = logging.getLogger(__name__)
 
 EMBEDDING_SPLITS = ("fit", "validation", "dev", "test")
+JOINT = "joint"  # one encoder with two heads, empathy and distress trained together (the paper's future work)
 SUMMARY_FILE = "track1.json"
 ENCODERS_FILE = "encoders.json"
 SELECTION_FILE = "regressor_selection.json"
@@ -67,8 +69,14 @@ def embeddings_path(track_dir: Path, split: str) -> Path:
 
 
 def _check_score(score: str) -> None:
-    if score not in SCORES:
-        raise ValueError(f"score must be one of {', '.join(SCORES)}, got {score!r}")
+    if score not in (*SCORES, JOINT):
+        raise ValueError(f"score must be one of {', '.join((*SCORES, JOINT))}, got {score!r}")
+
+
+def targets(score: str) -> list[str]:
+    """The scores an encoder's head predicts: ``[score]``, or both for the :data:`JOINT` encoder."""
+    _check_score(score)
+    return list(SCORES) if score == JOINT else [score]
 
 
 def _check_pooling(pooling: str) -> None:
@@ -88,14 +96,15 @@ class FineTuned:
 
     The head was trained on standardised scores, ``(score - label_mean) / label_std``
     with the mean and standard deviation of the fit split, so that a freshly
-    initialised head starts at the right scale; Pearson is unaffected.
+    initialised head starts at the right scale; Pearson is unaffected. The
+    :data:`JOINT` encoder has two outputs, and a mean and standard deviation each.
     """
 
     score: str
     model: PreTrainedModel
     tokenizer: PreTrainedTokenizerBase
-    label_mean: float
-    label_std: float
+    label_mean: float | list[float]
+    label_std: float | list[float]
     validation_pearson: float
     seconds: float
     training: dict = field(default_factory=dict)
@@ -110,11 +119,16 @@ class FineTuned:
 
 
 def _pearson_metric(prediction: EvalPrediction) -> dict[str, float]:
-    return {"pearson": pearson(prediction.label_ids, prediction.predictions, ndigits=None)}
+    """Pearson of the head with its score; for the joint head, the mean over its two scores."""
+    gold = np.asarray(prediction.label_ids).reshape(len(prediction.label_ids), -1)
+    predicted = np.asarray(prediction.predictions).reshape(len(gold), -1)
+    return {"pearson": float(np.mean([pearson(gold[:, i], predicted[:, i], ndigits=None)
+                                      for i in range(gold.shape[1])]))}
 
 
-def _standardised(frame: pd.DataFrame, score: str, mean: float, std: float) -> pd.DataFrame:
-    return frame.assign(labels=((frame[score] - mean) / std).astype("float32"))
+def _standardised(frame: pd.DataFrame, names: list[str], mean: np.ndarray, std: np.ndarray) -> pd.DataFrame:
+    values = ((frame[names].to_numpy(dtype=float) - mean) / std).astype("float32")
+    return frame.assign(labels=list(values) if len(names) > 1 else values[:, 0])
 
 
 def save_fine_tuned(tuned: FineTuned, directory: Path) -> Path:
@@ -138,7 +152,8 @@ def load_fine_tuned(directory: Path) -> FineTuned:
 
 def fine_tune(score: str, fit: pd.DataFrame, valid: pd.DataFrame, cfg: TrainingConfig, work_dir: Path,
               resume: bool = False) -> FineTuned:
-    """Fine-tune ``cfg.model`` with a regression head (MSE) for ``score`` with the Trainer.
+    """Fine-tune ``cfg.model`` with a regression head (MSE) for ``score`` with the Trainer (``score``
+    :data:`JOINT`: one head with two outputs, empathy and distress, their MSE summed).
 
     Trains on ``fit``, evaluates Pearson on ``valid`` after every epoch and reloads
     the best epoch's checkpoint; checkpoints go to ``work_dir/checkpoints`` and are
@@ -154,16 +169,18 @@ def fine_tune(score: str, fit: pd.DataFrame, valid: pd.DataFrame, cfg: TrainingC
         logger.info("%s encoder: the model of an earlier run with the same settings reused", score)
         return load_fine_tuned(work_dir)
     start = time.perf_counter()
-    model, tokenizer = load_model(cfg.model, "regression", corpus=fit["essay"].tolist(), seed=cfg.seed)
-    mean, std = float(fit[score].mean()), float(fit[score].std())
-    if not std > 0:
+    names = targets(score)
+    model, tokenizer = load_model(cfg.model, "regression", num_labels=len(names), corpus=fit["essay"].tolist(),
+                                  seed=cfg.seed)
+    mean, std = fit[names].mean().to_numpy(dtype=float), fit[names].std().to_numpy(dtype=float)
+    if not (std > 0).all():
         raise ValueError(f"{score} is constant on the fit split; cannot fine-tune a regression head")
     checkpoints = checkpoint_dir(work_dir)
     trainer = Trainer(
         model=model,
         args=training_arguments(cfg, checkpoints, metric_for_best="pearson", greater_is_better=True),
-        train_dataset=tokenize_frame(_standardised(fit, score, mean, std), tokenizer, cfg.max_length, ["labels"]),
-        eval_dataset=tokenize_frame(_standardised(valid, score, mean, std), tokenizer, cfg.max_length, ["labels"]),
+        train_dataset=tokenize_frame(_standardised(fit, names, mean, std), tokenizer, cfg.max_length, ["labels"]),
+        eval_dataset=tokenize_frame(_standardised(valid, names, mean, std), tokenizer, cfg.max_length, ["labels"]),
         data_collator=DataCollatorWithPadding(tokenizer),
         processing_class=tokenizer,
         compute_metrics=_pearson_metric,
@@ -171,7 +188,10 @@ def fine_tune(score: str, fit: pd.DataFrame, valid: pd.DataFrame, cfg: TrainingC
     training = train(trainer, cfg, checkpoints, resume, label=f"{score} encoder")
     best = trainer.state.best_metric
     validation_pearson = float(best if best is not None else trainer.evaluate()["eval_pearson"])
-    tuned = FineTuned(score=score, model=trainer.model, tokenizer=tokenizer, label_mean=mean, label_std=std,
+    one = len(names) == 1
+    tuned = FineTuned(score=score, model=trainer.model, tokenizer=tokenizer,
+                      label_mean=float(mean[0]) if one else mean.tolist(),
+                      label_std=float(std[0]) if one else std.tolist(),
                       validation_pearson=validation_pearson, seconds=time.perf_counter() - start, training=training,
                       settings=settings)
     wait_for_everyone()  # every process has reloaded the best checkpoint before it is removed
@@ -204,7 +224,8 @@ def encode(tuned: FineTuned, texts: Sequence[str], pooling: str, max_length: int
 
 def encode_pooled(tuned: FineTuned, texts: Sequence[str], poolings: Sequence[str], max_length: int,
                   batch_size: int = 64, precision: str = "auto") -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """:func:`encode` with several poolings from one pass: ``({pooling: embeddings}, head predictions)``."""
+    """:func:`encode` with several poolings from one pass: ``({pooling: embeddings}, head predictions)``; the
+    predictions are one column per score the head predicts (a vector where it predicts one)."""
     for pooling in poolings:
         _check_pooling(pooling)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -212,18 +233,19 @@ def encode_pooled(tuned: FineTuned, texts: Sequence[str], poolings: Sequence[str
     captured: dict = {}
     hook = model.base_model.register_forward_hook(lambda _m, _i, out: captured.__setitem__("out", out))
     embeddings = {p: np.empty((len(texts), model.config.hidden_size), dtype=np.float32) for p in poolings}
-    heads = np.empty(len(texts), dtype=np.float32)
+    heads = np.empty((len(texts), model.config.num_labels), dtype=np.float32)
     try:
         with torch.inference_mode(), autocast(device.type, precision):
             for rows, batch in sorted_batches(tuned.tokenizer, texts, max_length, batch_size, device):
-                logits = model(**batch).logits.float().squeeze(-1)
+                logits = model(**batch).logits.float()
                 for pooling in poolings:
                     embeddings[pooling][rows] = _pool(captured["out"], batch["attention_mask"],
                                                       pooling).float().cpu().numpy()
                 heads[rows] = logits.cpu().numpy()
     finally:
         hook.remove()
-    return embeddings, heads * tuned.label_std + tuned.label_mean
+    heads = heads * np.asarray(tuned.label_std) + np.asarray(tuned.label_mean)
+    return embeddings, heads[:, 0] if heads.shape[1] == 1 else heads
 
 
 def pooling_probe(models: dict[str, FineTuned], fit: pd.DataFrame, valid: pd.DataFrame, max_length: int,
@@ -307,6 +329,46 @@ def embed_splits(models: dict[str, FineTuned], frames: dict[str, pd.DataFrame], 
             **{f"{score}_head": encoded[score][1][lo:hi] for score in SCORES},
         )
     return out
+
+
+def joint_embeddings_path(track_dir: Path, split: str) -> Path:
+    return Path(track_dir) / "embeddings" / f"{JOINT}_{split}.npz"
+
+
+def embed_joint(tuned: FineTuned, frames: dict[str, pd.DataFrame], pooling: str, max_length: int,
+                batch_size: int = 64, precision: str = "auto") -> dict[str, pd.DataFrame]:
+    """Every split's essays through the :data:`JOINT` encoder: per split a frame of ``message_id``, the
+    head's ``empathy`` and ``distress`` and the embedding (``mt_0000 ...``), written by :func:`save_joint`."""
+    texts = pd.concat([frame["essay"] for frame in frames.values()], ignore_index=True).tolist()
+    embedded, heads = encode(tuned, texts, pooling, max_length, batch_size, precision)
+    bounds = np.cumsum([0] + [len(frame) for frame in frames.values()])
+    out = {}
+    for (split, frame), lo, hi in zip(frames.items(), bounds[:-1], bounds[1:]):
+        out[split] = pd.concat([
+            pd.DataFrame({"message_id": frame["message_id"].to_numpy(dtype=str),
+                          **{score: heads[lo:hi, i] for i, score in enumerate(SCORES)}}),
+            pd.DataFrame(embedded[lo:hi], columns=embedding_columns(JOINT, embedded.shape[1]))], axis=1)
+    return out
+
+
+def save_joint(embedded: dict[str, pd.DataFrame], track_dir: Path) -> None:
+    """The joint encoder's heads and embeddings of every split, ``embeddings/joint_<split>.npz``."""
+    for split, frame in embedded.items():
+        path = joint_embeddings_path(track_dir, split)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, columns=np.asarray(frame.columns, dtype=str), message_id=frame["message_id"].to_numpy(dtype=str),
+                 values=frame.drop(columns="message_id").to_numpy(dtype=np.float32))
+
+
+def load_joint(track_dir: Path, split: str, message_ids: Sequence[str]) -> pd.DataFrame:
+    """What :func:`save_joint` wrote for ``split``, checked against the split's ``message_ids``."""
+    path = _require_file(joint_embeddings_path(track_dir, split), "notebook 02 (with track1_multitask)")
+    with np.load(path, allow_pickle=False) as data:
+        columns = [str(c) for c in data["columns"]]
+        frame = pd.DataFrame(data["values"], columns=columns[1:]).assign(message_id=data["message_id"])
+    if not np.array_equal(frame["message_id"].to_numpy(dtype=str), np.asarray(message_ids, dtype=str)):
+        raise ValueError(f"{path}: its essays differ from the {split} split here; rerun notebook 02")
+    return frame
 
 
 def write_encoders_info(track_dir: Path, pooling: str, max_length: int, batch_size: int, model_spec: str) -> Path:

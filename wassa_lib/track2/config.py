@@ -14,7 +14,8 @@ from ..data import subsample
 
 FAMILIES = ("classification", "generation")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_MODEL_KEYS = {"name", "family", "model", "incremental", "paper_model", "carer_checkpoint_of", "training"}
+_MODEL_KEYS = {"name", "family", "model", "incremental", "paper_model", "carer_checkpoint_of", "person_features",
+               "training"}
 STAGE1_BASE = "<the base model of each incremental model>"
 
 
@@ -31,6 +32,9 @@ class Track2Model:
     carer_checkpoint_of: str | None = field(default=None, metadata={
         "help": "for a published checkpoint already fine-tuned on CARER (mrm8488/t5-base-finetuned-emotion): the "
                 "base it was trained from (t5-base); pairs the row with that base and scores it on CARER test"})
+    person_features: bool = field(default=False, metadata={
+        "help": "the paper's future work: the writer's demographics, personality and IRI written before the essay "
+                "(wassa_lib.track2.inputs)"})
 
     def __post_init__(self) -> None:
         check_types(self)
@@ -44,6 +48,14 @@ class Track2Model:
             raise ValueError("carer_checkpoint_of: only for a generation row without a CARER stage of its own")
         if self.paper_model is not None and self.paper_model not in paper.TABLE4:
             raise ValueError(f"paper_model: must be one of {', '.join(paper.TABLE4)} or null, got {self.paper_model!r}")
+
+    def settings(self) -> dict:
+        """The fields that decide whether a saved model may be reused (``person_features`` only where set,
+        so that rows saved before the field existed are still found)."""
+        fields = dataclasses.asdict(self)
+        if not self.person_features:
+            del fields["person_features"]
+        return fields
 
     @property
     def model(self) -> str:
@@ -70,7 +82,8 @@ class Track2Model:
         try:
             return cls(name=entry["name"], family=entry["family"], training=config,
                        incremental=entry.get("incremental", False), paper_model=entry.get("paper_model"),
-                       carer_checkpoint_of=entry.get("carer_checkpoint_of"))
+                       carer_checkpoint_of=entry.get("carer_checkpoint_of"),
+                       person_features=entry.get("person_features", False))
         except ValueError as err:
             raise ValueError(f"{where}.{err}") from None
 

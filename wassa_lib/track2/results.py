@@ -18,6 +18,7 @@ from ..floors import Floor
 from ..metrics import bootstrap_ci, emotion_scores, macro_f1
 from ..models import load_model
 from .decoding import predict_classifier, predict_generation
+from .inputs import model_inputs
 from .training import MODEL_DIR, STAGE1_DIR, ModelResult
 
 TRACK2_DIR = "track2"
@@ -37,14 +38,14 @@ def table4(results: Sequence[ModelResult], floors: Sequence[Floor] = ()) -> pd.D
         s = r.spec
         rows.append({
             "model": s.name, "family": s.family, "base": s.model, "incremental": s.incremental,
-            "paper_model": s.paper_model, "paper_macro_f1": paper.TABLE4.get(s.paper_model, np.nan),
+            "person_features": s.person_features, "paper_model": s.paper_model, "paper_macro_f1": paper.TABLE4.get(s.paper_model, np.nan),
             "valid_macro_f1": r.valid_macro_f1, **_scores(r.scores),
             "invalid_generations": r.invalid_generations, "train_s": r.seconds,
             **{f"f1_{label}": r.scores["per_class_f1"].get(label, 0.0) for label in EMOTIONS},
         })
     for f in floors:
         rows.append({"model": f.name, "family": "floor", "base": f.setting, "incremental": False,
-                     "paper_model": None, "paper_macro_f1": np.nan, "valid_macro_f1": f.valid_score,
+                     "person_features": False, "paper_model": None, "paper_macro_f1": np.nan, "valid_macro_f1": f.valid_score,
                      **_scores(f.scores), "invalid_generations": None, "train_s": f.seconds,
                      **{f"f1_{label}": f.scores["per_class_f1"].get(label, 0.0) for label in EMOTIONS}})
     table = pd.DataFrame(rows)
@@ -70,12 +71,13 @@ def incremental_effect(results: Sequence[ModelResult], gold: Sequence[str], n_re
                        seed: int = 0) -> pd.DataFrame:
     """Each generation base run without and with a CARER stage (the kit's own, or a published checkpoint
     named by ``carer_checkpoint_of``), and the kit's stage against the published one where both ran:
-    dev macro-F1 of the two, the gain, and a 95% paired bootstrap interval of the gain over the dev essays."""
+    dev macro-F1 of the two, the gain, and a 95% paired bootstrap interval of the gain over the dev essays.
+    Rows that read the person features are left out (they are compared in :mod:`wassa_lib.claims`)."""
     plain: dict[str, ModelResult] = {}
     kit: dict[str, list[ModelResult]] = {}
     published: dict[str, list[ModelResult]] = {}
     for r in results:
-        if r.spec.family != "generation":
+        if r.spec.family != "generation" or r.spec.person_features:
             continue
         if r.spec.carer_checkpoint_of:
             published.setdefault(r.spec.carer_checkpoint_of, []).append(r)
@@ -107,7 +109,7 @@ def stage1_on_carer_test(results: Sequence[ModelResult], root: Path, carer: Care
     accuracy and macro-F1 (the published checkpoint's card reports accuracy 0.93, macro-F1 0.90)."""
     rows = []
     for r in results:
-        if r.spec.incremental:
+        if r.spec.incremental and not r.spec.person_features:  # the same stage 1 as its row without them
             source, where = "kit's CARER stage", str(root / r.spec.name / STAGE1_DIR / MODEL_DIR)
         elif r.spec.carer_checkpoint_of:
             source, where = "published checkpoint", r.spec.model
@@ -141,7 +143,7 @@ def select_best(results: Sequence[ModelResult], root: Path) -> ModelResult:
     reported, never used for the choice (the paper chose on dev, which it used as its test set)."""
     best = max(results, key=lambda r: r.valid_macro_f1)
     selection = {"model": best.spec.name, "family": best.spec.family, "base": best.spec.model,
-                 "incremental": best.spec.incremental, "path": f"{best.spec.name}/{MODEL_DIR}",
+                 "incremental": best.spec.incremental, "person_features": best.spec.person_features, "path": f"{best.spec.name}/{MODEL_DIR}",
                  "labels": list(EMOTIONS), "max_length": best.spec.training.max_length,
                  "batch_size": best.spec.training.eval_batch_size, "valid_macro_f1": best.valid_macro_f1,
                  "dev_macro_f1": best.scores["macro_f1"], "selected_by": "validation macro-F1"}
@@ -159,16 +161,21 @@ def _track2_root(run_dir: Path) -> Path:
                             "run notebook 04 for this profile first")
 
 
-def predict_emotions(run_dir: Path, essays: Sequence[str]) -> list[str]:
+def predict_emotions(run_dir: Path, essays: Sequence[str], person: pd.DataFrame | None = None) -> list[str]:
     """Emotion labels for ``essays`` from the model that notebook 04 selected in ``run_dir``.
 
     ``run_dir`` is a run folder (``outputs/<profile>``) or its ``artifacts/track2``.
     Batched, longest essays first, under ``torch.inference_mode()``; the labels come
     back in the order of ``essays``. Generation models predict by label scoring, so
-    every output is one of the seven labels.
+    every output is one of the seven labels. Where the selected model reads the person
+    features, ``person`` holds them, row-aligned with ``essays``.
     """
     selection_file = _track2_root(Path(run_dir)).resolve() / SELECTION_FILE
     selection, model, tokenizer = _selected_model(selection_file, selection_file.stat().st_mtime_ns)
+    if selection.get("person_features"):
+        frame = (person if person is not None else pd.DataFrame(index=range(len(essays)))).copy()
+        frame["essay"] = list(essays)
+        essays = model_inputs(frame, True)
     if selection["family"] == "classification":
         return predict_classifier(model, tokenizer, essays, selection["max_length"], selection["batch_size"])
     return predict_generation(model, tokenizer, essays, tuple(selection["labels"]), selection["max_length"],

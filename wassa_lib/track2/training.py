@@ -36,6 +36,7 @@ from ..training import (checkpoint_dir, is_main_process, reusable_record, tokeni
 from .config import IncrementalConfig, Track2Model
 from .decoding import (count_invalid, eos_token_id, generate_free, label_targets, one_hot, predict_classifier,
                        predict_generation, score_labels)
+from .inputs import model_inputs
 
 logger = logging.getLogger(__name__)
 MODEL_DIR = "model"
@@ -206,13 +207,14 @@ def run_model(spec: Track2Model, fit: pd.DataFrame, valid: pd.DataFrame, dev: pd
     instead of retrained (an interrupted training resumes from its last checkpoint).
     """
     folder = root / spec.name
-    settings = {**dataclasses.asdict(spec), "essays": {"fit": len(fit), "valid": len(valid), "dev": len(dev)}}
+    settings = {**spec.settings(), "essays": {"fit": len(fit), "valid": len(valid), "dev": len(dev)}}
     saved = reusable_record(folder / RESULT_FILE, settings) if resume else None
     if saved is not None:
         logger.info("%s: results of an earlier run with the same settings reused", spec.name)
         return ModelResult.load(spec, folder, saved)
     start = time.perf_counter()
-    cfg, essays, stage1 = spec.training, list(dev["essay"]), None
+    fit, valid, inputs = (frame.assign(essay=model_inputs(frame, spec.person_features)) for frame in (fit, valid, dev))
+    cfg, essays, stage1 = spec.training, list(inputs["essay"]), None
     if spec.family == "classification":
         model, tokenizer, valid_f1, training = train_classifier(cfg, fit, valid, folder, resume, spec.name)
         predictions = predict_classifier(model, tokenizer, essays, cfg.max_length, cfg.eval_batch_size, cfg.precision)

@@ -1,0 +1,89 @@
+"""Tuning on the validation split: the grid, each tuning run's rates, and tuning.csv from finished runs."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from wassa_lib import tuning
+from wassa_lib.params import RunError, check_params, load_params
+
+GRID = {"track1": [1e-5, 2e-5], "classification": [1e-4, 2e-4], "generation": [1e-4, 2e-4]}
+MODELS = [{"name": "clf", "family": "classification", "model": "tiny-encoder", "training": {"learning_rate": 2e-4}},
+          {"name": "gen", "family": "generation", "model": "tiny-seq2seq", "incremental": True,
+           "training": {"learning_rate": 1e-4}}]
+PARAMS = {"track1_training": {"model": "tiny-encoder", "learning_rate": 2e-5}, "track1_pooling": "cls",
+          "track2_models": MODELS, "tuning_learning_rates": GRID}
+
+
+@pytest.mark.parametrize("grid, message", [
+    ({"track1": [1e-5]}, "tuning_learning_rates: expected a mapping with the keys track1, classification, generation"),
+    ({**GRID, "generation": [1e-4, -1.0]}, r"tuning_learning_rates.generation: expected a list of positive"),
+    ({**GRID, "track1": [1e-5]}, "tuning_learning_rates: every family needs as many rates"),
+])
+def test_a_bad_grid_is_one_line_naming_the_key(grid, message):
+    with pytest.raises(ValueError, match=message):
+        tuning.check_grid(grid)
+    with pytest.raises(RunError, match=f"^parameter {message}"):
+        check_params({"tuning_learning_rates": grid})
+
+
+def test_each_point_sets_every_familys_rate_and_nothing_else():
+    first = tuning.variant(PARAMS, 1)
+    assert first["track1_training"] == {"model": "tiny-encoder", "learning_rate": 1e-5}
+    assert [m["training"]["learning_rate"] for m in first["track2_models"]] == [1e-4, 1e-4]
+    assert MODELS[0]["training"]["learning_rate"] == 2e-4  # the profile's own entries are untouched
+    assert tuning.tuning_run_dir("outputs/cpu", 2) == Path("outputs/cpu-tune2")
+    with pytest.raises(ValueError, match="the grid has 2 points"):
+        tuning.variant(PARAMS, 3)
+
+
+def test_every_profile_has_a_valid_grid():
+    for profile in ("cpu", "paper", "smoke"):
+        assert tuning.points(load_params(profile)) >= 2
+
+
+def _finished_run(run: Path, point: int, scores: dict, probe: dict) -> None:
+    """What notebooks 02 and 04 of tuning run ``point`` record."""
+    variant = tuning.variant(PARAMS, point)
+    (run / "metrics").mkdir(parents=True)
+    (run / "manifest.json").write_text(json.dumps({"params": {**PARAMS, **variant}}))
+    curve = lambda best: {"validation_by_epoch": [best - 0.1, best], "best_epoch": 2}  # noqa: E731
+    (run / "metrics" / "02_track1_finetune.json").write_text(json.dumps({
+        "encoders": [{"score": "empathy", "validation_pearson": scores["t1"]},
+                     {"score": "distress", "validation_pearson": scores["t1"] + 0.1}],
+        "pooling_probe": probe,
+        "training": {"track1_empathy": curve(scores["t1"]), "track1_distress": curve(scores["t1"] + 0.1)}}))
+    (run / "metrics" / "04_track2.json").write_text(json.dumps({
+        "models": {name: {"valid_macro_f1": scores[name]} for name in ("clf", "gen")},
+        "training": {f"track2_{name}": curve(scores[name]) for name in ("clf", "gen")}}))
+
+
+def test_the_table_keeps_the_best_validation_value_and_says_whether_the_profile_uses_it(tmp_path):
+    main = tmp_path / "cpu"
+    assert tuning.tuning_table(main, PARAMS) is None
+    _finished_run(tuning.tuning_run_dir(main, 1), 1, {"t1": 0.30, "clf": 0.40, "gen": 0.45}, {"cls": 0.5, "mean": 0.4})
+    _finished_run(tuning.tuning_run_dir(main, 2), 2, {"t1": 0.20, "clf": 0.40, "gen": 0.35}, {"cls": 0.1, "mean": 0.2})
+    table = tuning.tuning_table(main, PARAMS).set_index(["system", "setting", "value"])
+    t1 = tuning.TRACK1_SYSTEM
+    assert table.loc[(t1, "learning_rate", 1e-5), "validation"] == pytest.approx(0.35)  # mean of the two encoders
+    assert table.loc[(t1, "learning_rate", 1e-5), "kept"] and not table.loc[(t1, "learning_rate", 1e-5), "in_profile"]
+    assert table.loc[(t1, "learning_rate", 2e-5), "in_profile"] and not table.loc[(t1, "learning_rate", 2e-5), "kept"]
+    # the pooling probe of the run of the kept Track-1 rate (run 1), not of run 2
+    assert table.loc[(t1, "pooling", "cls"), "kept"] and table.loc[(t1, "pooling", "cls"), "validation"] == 0.5
+    # a tie keeps the profile's own value
+    assert table.loc[("clf", "learning_rate", 2e-4), "kept"] and not table.loc[("clf", "learning_rate", 1e-4), "kept"]
+    assert table.loc[("gen", "learning_rate", 1e-4), "kept"] and table.loc[("gen", "learning_rate", 1e-4), "in_profile"]
+    assert table.loc[("gen", "learning_rate", 1e-4), "family"] == "generation + CARER stage"
+    assert table.loc[("gen", "learning_rate", 1e-4), "best_epoch"] == "2"
+    assert table.groupby(level=[0, 1])["kept"].sum().eq(1).all()
+
+
+def test_an_unfinished_tuning_run_is_named(tmp_path):
+    main = tmp_path / "cpu"
+    run = tuning.tuning_run_dir(main, 1)
+    run.mkdir(parents=True)
+    (run / "manifest.json").write_text(json.dumps({"params": PARAMS}))
+    with pytest.raises(FileNotFoundError, match="cpu-tune1 did not finish"):
+        tuning.tuning_table(main, PARAMS)
