@@ -340,3 +340,13 @@ def test_a_row_without_person_features_keeps_the_settings_it_was_saved_with():
     person = track2.Track2Model.from_params({"name": "g", "family": "generation", "model": "tiny-seq2seq",
                                              "person_features": True})
     assert person.settings()["person_features"] is True
+
+
+
+def test_a_row_that_reads_the_person_features_is_not_carried_forward(tiny_run, tmp_path):
+    _, _, results = tiny_run
+    person = dataclasses.replace(results[1], spec=dataclasses.replace(results[1].spec, person_features=True),
+                                 valid_macro_f1=1.0)
+    assert track2.select_best([results[0], person], tmp_path) is results[0]
+    with pytest.raises(ValueError, match="at least one must read essays alone"):
+        track2.select_best([person], tmp_path)

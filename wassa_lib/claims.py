@@ -64,9 +64,9 @@ def aggregate(name: str, runs: dict[int, Path]) -> pd.DataFrame:
 
 def choice_over_seeds(runs: dict[int, Path]) -> pd.DataFrame:
     """Per track, the candidate with the best **mean validation** score over the seeds (Track 1: the regressors
-    over both embeddings and the person features; Track 2: the fine-tuned models), beside what each seed chose
-    on its own validation split; ``agrees`` says whether the first seed's choice, the one whose predictions
-    went to the test set, is the mean-validation choice."""
+    over both embeddings and the person features; Track 2: the fine-tuned models that read essays alone),
+    beside what each seed chose on its own validation split; ``agrees`` says whether the first seed's choice,
+    the one whose predictions went to the test set, is the mean-validation choice."""
     from .track1 import SELECTION_FILE as TRACK1_SELECTION
     from .track1 import track1_dir
     from .track2 import SELECTION_FILE as TRACK2_SELECTION
@@ -76,7 +76,8 @@ def choice_over_seeds(runs: dict[int, Path]) -> pd.DataFrame:
     for track, table, key, valid, keep in (
             ("1", "table2", "regressor", "validation_average", lambda t: (t["kind"] == "regressor")
              & (t["source"] == "this kit")),
-            ("2", "table4", "model", "valid_macro_f1", lambda t: t["family"] != "floor")):
+            ("2", "table4", "model", "valid_macro_f1", lambda t: (t["family"] != "floor")
+             & ~t.get("person_features", pd.Series(False, index=t.index)).astype(bool))):
         frames = [pd.read_csv(run / "tables" / f"{table}.csv") for run in runs.values()]
         stacked = pd.concat([f[keep(f)] for f in frames])
         means = stacked.groupby(key, sort=False)[valid].agg(["mean", "std"])

@@ -102,7 +102,8 @@ def _rows(point: int, run: Path) -> list[dict]:
     return rows
 
 
-def _profile_value(params: dict, system: str, setting: str):
+def profile_value(params: dict, system: str, setting: str):
+    """The value the profile `params` use for `setting` of `system` (a row of tuning.csv)."""
     if system == TRACK1_SYSTEM:
         return params["track1_pooling"] if setting == "pooling" else params["track1_training"]["learning_rate"]
     for entry in params["track2_models"]:
@@ -112,7 +113,7 @@ def _profile_value(params: dict, system: str, setting: str):
 
 
 def _in_profile(frame: pd.DataFrame, params: dict) -> list[bool]:
-    return [str(_profile_value(params, s, k)) == str(v) for s, k, v in zip(frame["system"], frame["setting"],
+    return [str(profile_value(params, s, k)) == str(v) for s, k, v in zip(frame["system"], frame["setting"],
                                                                            frame["value"])]
 
 

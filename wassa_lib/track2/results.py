@@ -18,7 +18,6 @@ from ..floors import Floor
 from ..metrics import bootstrap_ci, emotion_scores, macro_f1
 from ..models import load_model
 from .decoding import predict_classifier, predict_generation
-from .inputs import model_inputs
 from .training import MODEL_DIR, STAGE1_DIR, ModelResult
 
 TRACK2_DIR = "track2"
@@ -140,10 +139,15 @@ def training_throughput(results: Sequence[ModelResult]) -> dict[str, dict]:
 
 def select_best(results: Sequence[ModelResult], root: Path) -> ModelResult:
     """The model with the best **validation** macro-F1, written to ``root/model_selection.json``; dev is
-    reported, never used for the choice (the paper chose on dev, which it used as its test set)."""
-    best = max(results, key=lambda r: r.valid_macro_f1)
+    reported, never used for the choice (the paper chose on dev, which it used as its test set). Rows that
+    read the person features (future work) are reported beside the others but not carried forward: the
+    served model reads essays alone."""
+    candidates = [r for r in results if not r.spec.person_features]
+    if not candidates:
+        raise ValueError("every Track-2 row reads the person features; at least one must read essays alone")
+    best = max(candidates, key=lambda r: r.valid_macro_f1)
     selection = {"model": best.spec.name, "family": best.spec.family, "base": best.spec.model,
-                 "incremental": best.spec.incremental, "person_features": best.spec.person_features, "path": f"{best.spec.name}/{MODEL_DIR}",
+                 "incremental": best.spec.incremental, "path": f"{best.spec.name}/{MODEL_DIR}",
                  "labels": list(EMOTIONS), "max_length": best.spec.training.max_length,
                  "batch_size": best.spec.training.eval_batch_size, "valid_macro_f1": best.valid_macro_f1,
                  "dev_macro_f1": best.scores["macro_f1"], "selected_by": "validation macro-F1"}
@@ -161,21 +165,16 @@ def _track2_root(run_dir: Path) -> Path:
                             "run notebook 04 for this profile first")
 
 
-def predict_emotions(run_dir: Path, essays: Sequence[str], person: pd.DataFrame | None = None) -> list[str]:
+def predict_emotions(run_dir: Path, essays: Sequence[str]) -> list[str]:
     """Emotion labels for ``essays`` from the model that notebook 04 selected in ``run_dir``.
 
     ``run_dir`` is a run folder (``outputs/<profile>``) or its ``artifacts/track2``.
     Batched, longest essays first, under ``torch.inference_mode()``; the labels come
     back in the order of ``essays``. Generation models predict by label scoring, so
-    every output is one of the seven labels. Where the selected model reads the person
-    features, ``person`` holds them, row-aligned with ``essays``.
+    every output is one of the seven labels.
     """
     selection_file = _track2_root(Path(run_dir)).resolve() / SELECTION_FILE
     selection, model, tokenizer = _selected_model(selection_file, selection_file.stat().st_mtime_ns)
-    if selection.get("person_features"):
-        frame = (person if person is not None else pd.DataFrame(index=range(len(essays)))).copy()
-        frame["essay"] = list(essays)
-        essays = model_inputs(frame, True)
     if selection["family"] == "classification":
         return predict_classifier(model, tokenizer, essays, selection["max_length"], selection["batch_size"])
     return predict_generation(model, tokenizer, essays, tuple(selection["labels"]), selection["max_length"],
