@@ -31,8 +31,9 @@ def test_a_bad_grid_is_one_line_naming_the_key(grid, message):
 
 
 def test_each_point_sets_every_familys_rate_and_nothing_else():
-    first = tuning.variant(PARAMS, 1)
+    first = tuning.variant({**PARAMS, "track2_models": [*MODELS, {**MODELS[1], "name": "p", "person_features": True}]}, 1)
     assert first["track1_training"] == {"model": "tiny-encoder", "learning_rate": 1e-5}
+    assert first["track1_multitask"] is False and [m["name"] for m in first["track2_models"]] == ["clf", "gen"]
     assert [m["training"]["learning_rate"] for m in first["track2_models"]] == [1e-4, 1e-4]
     assert MODELS[0]["training"]["learning_rate"] == 2e-4  # the profile's own entries are untouched
     assert tuning.tuning_run_dir("outputs/cpu", 2) == Path("outputs/cpu-tune2")
@@ -99,3 +100,13 @@ def test_the_cpu_profile_uses_what_its_recorded_tuning_kept():
     assert set(kept["system"]) >= {tuning.TRACK1_SYSTEM}
     used = [str(tuning.profile_value(params, s, k)) for s, k in zip(kept["system"], kept["setting"])]
     assert used == [str(v) for v in kept["value"]], "params/cpu.yaml differs from what tuning.csv kept"
+
+
+def test_a_future_work_row_trains_at_the_rate_of_the_row_it_extends():
+    for profile in ("cpu", "smoke"):
+        models = load_params(profile)["track2_models"]
+        for person in [m for m in models if m.get("person_features")]:
+            twins = [m for m in models if not m.get("person_features") and m["model"] == person["model"]
+                     and m["family"] == person["family"] and m.get("incremental") == person.get("incremental")]
+            assert len(twins) == 1, person["name"]
+            assert person["training"]["learning_rate"] == twins[0]["training"]["learning_rate"], person["name"]

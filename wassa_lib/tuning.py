@@ -49,15 +49,17 @@ def tuning_run_dir(run_dir: str | Path, point: int) -> Path:
 
 
 def variant(params: dict, point: int) -> dict:
-    """The parameters that tuning run ``point`` (1-based) changes: every fine-tuning's learning rate."""
+    """The parameters that tuning run ``point`` (1-based) changes: every fine-tuning's learning rate. The
+    future-work systems (the joint Track-1 encoder, Track-2 rows that read the person features) are left
+    out of tuning runs; they train at the rates kept for the systems they extend."""
     grid = check_grid(params.get("tuning_learning_rates"))
     if not 1 <= point <= len(grid["track1"]):
         raise ValueError(f"tuning point {point}: the grid has {len(grid['track1'])} points")
     track1 = {**params["track1_training"], "learning_rate": grid["track1"][point - 1]}
-    models = copy.deepcopy(params["track2_models"])
+    models = [entry for entry in copy.deepcopy(params["track2_models"]) if not entry.get("person_features")]
     for entry in models:
         entry["training"] = {**(entry.get("training") or {}), "learning_rate": grid[entry["family"]][point - 1]}
-    return {"track1_training": track1, "track2_models": models}
+    return {"track1_training": track1, "track2_models": models, "track1_multitask": False}
 
 
 def _read(run: Path, name: str) -> dict:
@@ -79,17 +81,17 @@ def _run_params(run: Path) -> dict:
 
 
 def _rows(point: int, run: Path) -> list[dict]:
+    """One row per system of tuning run ``point``: its learning rate, validation score and kept epoch."""
     params = _run_params(run)
     encoders, track2 = _read(run, "02_track1_finetune"), _read(run, "04_track2")
-    rows = []
-    trained = encoders["training"]
-    curves = [trained[f"track1_{score}"].get("validation_by_epoch") for score in ("empathy", "distress")]
-    rows.append({"track": 1, "system": TRACK1_SYSTEM, "family": "track1", "setting": "learning_rate",
-                 "value": params["track1_training"]["learning_rate"],
-                 "metric": "validation Pearson, mean of the two encoders",
-                 "validation": sum(e["validation_pearson"] for e in encoders["encoders"]) / len(encoders["encoders"]),
-                 "best_epoch": "/".join(str(trained[f"track1_{s}"].get("best_epoch")) for s in ("empathy", "distress")),
-                 "validation_by_epoch": json.dumps(curves), "point": point, "pooling_probe": encoders.get("pooling_probe")})
+    trained = [encoders["training"][f"track1_{score}"] for score in ("empathy", "distress")]
+    rows = [{"track": 1, "system": TRACK1_SYSTEM, "family": "track1", "setting": "learning_rate",
+             "value": params["track1_training"]["learning_rate"],
+             "metric": "validation Pearson, mean of the two encoders",
+             "validation": sum(e["validation_pearson"] for e in encoders["encoders"]) / len(encoders["encoders"]),
+             "best_epoch": "/".join(str(record.get("best_epoch")) for record in trained),
+             "validation_by_epoch": json.dumps([record.get("validation_by_epoch") for record in trained]),
+             "point": point, "pooling_probe": encoders.get("pooling_probe")}]
     for entry in params["track2_models"]:
         name = entry["name"]
         record = track2["training"].get(f"track2_{name}", {})
@@ -119,9 +121,9 @@ def _in_profile(frame: pd.DataFrame, params: dict) -> list[bool]:
 
 def tuning_table(run_dir: str | Path, params: dict) -> pd.DataFrame | None:
     """``tuning.csv``: one row per system and value tried, its validation score and best epoch, ``kept``
-    (the best validation score of the system's values; on a tie the profile's own) and ``in_profile`` (the profile ``params`` use it).
-    The Track-1 pooling rows come from the tuning run of the kept Track-1 learning rate. None where the
-    profile has no tuning runs."""
+    (the best validation score of the system's values; on a tie the profile's own) and ``in_profile``
+    (the profile ``params`` use it). The Track-1 pooling rows come from the tuning run of the kept Track-1
+    learning rate. None where the profile has no tuning runs."""
     runs = tuning_runs(run_dir, points(params))
     if not runs:
         return None
