@@ -116,8 +116,7 @@ def predict_frame(run_dir: Path, essays: pd.DataFrame, echo: Callable[[str], Non
     for start in range(0, len(essays), CHUNK):
         chunk = essays.iloc[start:start + CHUNK].reset_index(drop=True)
         scores = predict_scores(run_dir, chunk)
-        scores["emotion"] = predict_emotions(run_dir, chunk["essay"].tolist(),
-                                            essays.iloc[start:start + CHUNK])
+        scores["emotion"] = predict_emotions(run_dir, chunk["essay"].tolist())
         parts.append(scores)
         echo(f"scored {min(start + CHUNK, len(essays))}/{len(essays)} essays")
     return pd.concat(parts, ignore_index=True)
