@@ -169,8 +169,10 @@ def test_ctrl_c_is_one_line_and_marks_the_notebook_interrupted(kit):
     script = (f"import sys; from pathlib import Path; from wassa_lib.run import main_run; "
               f"sys.exit(main_run('tiny', output_dir={str(kit / 'out')!r}, quiet=True, "
               f"notebooks_dir=Path({str(kit / 'notebooks')!r}), params_dir=Path({str(kit / 'params')!r})))")
+    # SIGINT's default action restored: a shell starts background jobs with it ignored, and children inherit that
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=REPO, start_new_session=True)
+                            text=True, cwd=REPO, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while not (kit / "sleeping").exists():
         assert time.time() < deadline and proc.poll() is None, proc.communicate()
