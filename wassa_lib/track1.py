@@ -315,11 +315,16 @@ def load_embeddings(track_dir: Path, split: str, message_ids: Sequence[str] | No
     return emb
 
 
+def _all_essays(frames: dict[str, pd.DataFrame]) -> tuple[list[str], np.ndarray]:
+    """Every split's essays in one list (one encoder pass), and where each split starts and ends in it."""
+    texts = pd.concat([frame["essay"] for frame in frames.values()], ignore_index=True).tolist()
+    return texts, np.cumsum([0] + [len(frame) for frame in frames.values()])
+
+
 def embed_splits(models: dict[str, FineTuned], frames: dict[str, pd.DataFrame], pooling: str, max_length: int,
                  batch_size: int = 64, precision: str = "auto") -> dict[str, SplitEmbeddings]:
     """Every split's essays through both encoders (one length-sorted pass over all splits per encoder)."""
-    texts = pd.concat([frame["essay"] for frame in frames.values()], ignore_index=True).tolist()
-    bounds = np.cumsum([0] + [len(frame) for frame in frames.values()])
+    texts, bounds = _all_essays(frames)
     encoded = {score: encode(models[score], texts, pooling, max_length, batch_size, precision) for score in SCORES}
     out = {}
     for (split, frame), lo, hi in zip(frames.items(), bounds[:-1], bounds[1:]):
@@ -339,9 +344,8 @@ def embed_joint(tuned: FineTuned, frames: dict[str, pd.DataFrame], pooling: str,
                 batch_size: int = 64, precision: str = "auto") -> dict[str, pd.DataFrame]:
     """Every split's essays through the :data:`JOINT` encoder: per split a frame of ``message_id``, the
     head's ``empathy`` and ``distress`` and the embedding (``mt_0000 ...``), written by :func:`save_joint`."""
-    texts = pd.concat([frame["essay"] for frame in frames.values()], ignore_index=True).tolist()
+    texts, bounds = _all_essays(frames)
     embedded, heads = encode(tuned, texts, pooling, max_length, batch_size, precision)
-    bounds = np.cumsum([0] + [len(frame) for frame in frames.values()])
     out = {}
     for (split, frame), lo, hi in zip(frames.items(), bounds[:-1], bounds[1:]):
         out[split] = pd.concat([
