@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data import DataError
+from .data import DataError, read_text
 
 CARER_LABELS: tuple[str, ...] = ("sadness", "joy", "love", "anger", "fear", "surprise")
 CARER_FILES = {"train": "train.txt", "val": "val.txt", "test": "test.txt"}
@@ -36,10 +36,7 @@ class CarerSplits:
 def read_carer_file(path: str | os.PathLike) -> pd.DataFrame:
     """One CARER file: each non-empty line is ``text;label`` (the last ``;`` separates the label)."""
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path}: cannot be read as UTF-8 text ({err.reason})") from None
+    lines = read_text(path).splitlines()
     rows = []
     for number, line in enumerate(lines, 1):
         if not line.strip():

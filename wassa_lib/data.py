@@ -47,6 +47,10 @@ DEV_GOLD_2021 = SCORES + ["emotion"]
 DEV_GOLD_2022 = DEV_GOLD_2021 + PERSONALITY + IRI
 
 
+TEXT_ENCODING = "utf-8-sig"  # UTF-8, with or without the byte-order mark that Excel and Notepad write
+_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+
+
 class DataError(ValueError):
     """A released file is missing or does not hold what the loader expects."""
 
@@ -76,9 +80,28 @@ def _find(data_dir: Path, names: tuple[str, ...] | str) -> Path:
     raise DataError(f"{data_dir / names[0]}: file not found; found instead: {', '.join(found) or 'no data files'}")
 
 
+def check_encoding(path: Path) -> None:
+    """Refuse a text file the loaders cannot read as UTF-8, naming its encoding where a byte-order mark
+    tells it (UTF-16, what some Windows programs save as "Unicode text")."""
+    with Path(path).open("rb") as handle:
+        head = handle.read(4)
+    if head.startswith(_UTF16_MARKS):
+        raise DataError(f"{path}: encoded as UTF-16; save it as UTF-8 (with or without a byte-order mark)")
+
+
+def read_text(path: Path) -> str:
+    """A whole text file as UTF-8 (a byte-order mark dropped); one line naming the file where it is not."""
+    check_encoding(path)
+    try:
+        return Path(path).read_text(encoding=TEXT_ENCODING)
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path}: not UTF-8 text (byte {err.start}: {err.reason}); save it as UTF-8") from None
+
+
 def _first_row(path: Path) -> tuple[list[str], bool]:
     """The first line's fields and whether it is a header (its first field is not a number)."""
-    with path.open(encoding="utf-8") as handle:
+    check_encoding(path)
+    with path.open(encoding=TEXT_ENCODING) as handle:
         first = handle.readline().rstrip("\r\n")
     if not first:
         raise DataError(f"{path}: file is empty")
@@ -91,9 +114,10 @@ def _first_row(path: Path) -> tuple[list[str], bool]:
 
 
 def _read_tsv(path: Path, names: list[str] | None = None) -> pd.DataFrame:
+    check_encoding(path)
     try:
         return pd.read_csv(path, sep="\t", header=None if names else 0, names=names, dtype=str,
-                           keep_default_na=False, quoting=3)
+                           keep_default_na=False, quoting=3, encoding=TEXT_ENCODING)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise DataError(f"{path}: cannot be read as tab-separated text ({str(err).splitlines()[0]})") from None
 

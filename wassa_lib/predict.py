@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .data import PERSON_FEATURES, DataError
+from .data import PERSON_FEATURES, TEXT_ENCODING, DataError, check_encoding
 
 logger = logging.getLogger(__name__)
 CHUNK = 256
@@ -28,7 +28,7 @@ RUN_FILES = {
 def _record_lines(path: Path, sep: str) -> list[int]:
     """The physical line on which each record (after the header) starts; a quoted essay may span lines."""
     starts, previous_end = [], 1
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding=TEXT_ENCODING, newline="") as handle:
         reader = csv.reader(handle, delimiter=sep)
         next(reader, None)
         previous_end = reader.line_num
@@ -48,8 +48,9 @@ def read_essays(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataError(f"{path}: file not found")
     sep = "\t" if path.suffix.lower() in {".tsv", ".tab"} else ","
+    check_encoding(path)
     try:
-        df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+        df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=TEXT_ENCODING)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise DataError(f"{path}: cannot be read as {'TSV' if sep == chr(9) else 'CSV'} "
                         f"({str(err).splitlines()[0]})") from None

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from .claims import seed_run_dir
 from .params import PARAMS_DIR, RunError, available_profiles, check_params, load_params, load_params_with_origins
 from .paper import settings_table
 from .provenance import PeakMemory, file_hashes, git_commit, machine, package_versions
+from .runlock import RunLock
 
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 OUTPUTS_DIR = REPO_ROOT / "outputs"
@@ -77,6 +79,7 @@ def kernel_manager_class(log_path: Path) -> type:
 
     class QuietKernelManager(AsyncKernelManager):
         async def _async_launch_kernel(self, kernel_cmd, **kw):
+            _KERNELS.append(self)
             # tqdm.auto warns at import that ipywidgets is absent: nothing a headless run can act on.
             kw["env"] = {**(kw.get("env") or os.environ), "PYTHONWARNINGS": "ignore::Warning:tqdm.auto"}
             log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,6 +90,18 @@ def kernel_manager_class(log_path: Path) -> type:
     return QuietKernelManager
 
 
+_KERNELS: list = []  # kernel managers this process started, for a shutdown when the runner is stopped
+
+
+def _stop_kernels() -> None:
+    """End the kernels this runner started and that still run (a SIGTERM reaches the runner alone)."""
+    while _KERNELS:
+        process = getattr(getattr(_KERNELS.pop(), "provisioner", None), "process", None)
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+
+
 class Interrupted(RunError):
     """The user stopped the run (Ctrl-C)."""
 
@@ -94,6 +109,32 @@ class Interrupted(RunError):
 def default_run_dir(profile: str) -> Path:
     """``outputs/<profile>``: where the runner writes unless told otherwise."""
     return OUTPUTS_DIR / profile
+
+
+def model_specs(params: dict, notebooks: Sequence[Path] | None = None) -> list[tuple[str, str, str]]:
+    """``(top-level key, parameter, spec)`` of every model the notebooks (default: all) will load."""
+    numbers = {nb.name[:2] for nb in (notebooks if notebooks is not None else list_notebooks())}
+    specs = []
+    if numbers & {"02", "03", "05"}:
+        specs.append(("track1_training", "track1_training.model", (params.get("track1_training") or {}).get("model")))
+    if numbers & {"03", "04"}:
+        specs.append(("floor_encoder", "floor_encoder", params.get("floor_encoder")))
+    if numbers & {"04", "05"}:
+        specs += [("track2_models", f"track2_models[{i}].model", m.get("model"))
+                  for i, m in enumerate(params.get("track2_models") or []) if isinstance(m, dict)]
+    return [(key, name, spec) for key, name, spec in specs if key in params]
+
+
+def check_model_specs(params: dict, origins: dict, notebooks: Sequence[Path]) -> None:
+    """Every model spec the selected notebooks will load can be resolved (:func:`wassa_lib.models.check_spec`);
+    else one line naming the file and the parameter that set it."""
+    from .models import ModelSpecError, check_spec
+
+    for key, name, spec in model_specs(params, notebooks):
+        try:
+            check_spec(spec)
+        except ModelSpecError as err:
+            raise RunError(f"{origins.get(key, 'parameter')}: {name}: {err}") from None
 
 
 def _needs_carer(notebooks: Sequence[Path], params: dict) -> bool:
@@ -170,6 +211,7 @@ class Runner:
         from .data import DataError, load_splits
 
         cfg = check_params(self.params, self.origins)
+        check_model_specs(self.params, self.origins, notebooks)
         try:
             if cfg.uses_mock_wassa():
                 self.echo("data: synthetic WASSA files (no data folder named, and data/wassa2021 is absent)")
@@ -196,7 +238,13 @@ class Runner:
 
     def run(self) -> dict:
         """Execute the selected notebooks; returns the manifest. Raises RunError on the first failure
-        (:class:`Interrupted` on Ctrl-C)."""
+        (:class:`Interrupted` on Ctrl-C or SIGTERM), or at once where another run holds the folder."""
+        if self.out.exists() and not self.out.is_dir():
+            raise RunError(f"{self.out}: the run folder names a file, not a folder; choose another --output-dir")
+        with RunLock(self.out):
+            return self._run()
+
+    def _run(self) -> dict:
         notebooks = list_notebooks(self.only, self.notebooks_dir)
         cfg = self.check(notebooks)
         previous = self._read_manifest()
@@ -299,6 +347,7 @@ class Runner:
                 kept = fail(FAILED, message)
                 raise RunError(f"{message} (see {kept})") from None
             except KeyboardInterrupt:
+                _stop_kernels()
                 fail(INTERRUPTED, "interrupted")
                 raise Interrupted(self._interrupted_message(nb)) from None
         scratch.replace(executed_dir / nb.name)
@@ -360,10 +409,34 @@ def run_tuning(profile: str, output_dir: str | None = None, layers: Sequence[str
             for point in range(1, n_points + 1)]
 
 
+TERMINATED_EXIT = 143
+_STOP_SIGNALS = ("SIGTERM", "SIGHUP")  # a scheduler, a time-out, a container stop, a closed terminal
+
+
 def main_run(profile: str, only: Sequence[str] | None = None, resume: bool = False, data_dir: str | None = None,
              output_dir: str | None = None, quiet: bool = False, seed: int | None = None, layers: Sequence[str] = (),
              seeds: Sequence[int] | None = None, tune: bool = False, **runner_kwargs) -> int:
-    """CLI entry: a failure becomes one line on stderr and exit status 1; Ctrl-C one line and 130."""
+    """CLI entry: a failure becomes one line on stderr and exit status 1; Ctrl-C one line and 130, SIGTERM
+    or SIGHUP one line and 143 (the notebook is marked interrupted, its kernel shut down)."""
+    stopped_by: list[str] = []
+
+    def on_signal(signum, frame) -> None:
+        stopped_by.append(signal.Signals(signum).name)
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(getattr(signal, sig), on_signal) for sig in _STOP_SIGNALS
+                if hasattr(signal, sig)}
+    try:
+        return _main_run(profile, only, resume, data_dir, output_dir, quiet, seed, layers, seeds, tune,
+                         stopped_by, **runner_kwargs)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(getattr(signal, sig), handler)
+
+
+def _main_run(profile, only, resume, data_dir, output_dir, quiet, seed, layers, seeds, tune, stopped_by,
+              **runner_kwargs) -> int:
+    status = lambda: TERMINATED_EXIT if stopped_by else INTERRUPT_EXIT  # noqa: E731
     try:
         kwargs = dict(only=only, layers=layers, resume=resume, data_dir=data_dir, log_output=not quiet,
                       **runner_kwargs)
@@ -374,12 +447,12 @@ def main_run(profile: str, only: Sequence[str] | None = None, resume: bool = Fal
         else:
             Runner(profile, output_dir=output_dir, seed=seed, **kwargs).run()
     except Interrupted as err:
-        print(f"{err}", file=sys.stderr)
-        return INTERRUPT_EXIT
+        print(f"{'stopped by ' + stopped_by[0] + ': ' if stopped_by else ''}{err}", file=sys.stderr)
+        return status()
     except RunError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted before any notebook ran; nothing was changed", file=sys.stderr)
-        return INTERRUPT_EXIT
+        return status()
     return 0
