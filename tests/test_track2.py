@@ -176,7 +176,7 @@ def test_table4_has_a_row_per_family_with_the_papers_numbers_beside(tiny_run):
 
 def test_stage_two_starts_from_the_saved_stage_one_model(tiny_run):
     root, splits, results = tiny_run
-    stage1_dir = root / "inc" / track2.STAGE1_DIR / track2.MODEL_DIR
+    stage1_dir = track2.stage1_dir(root, "tiny-seq2seq") / track2.MODEL_DIR
     final_dir = root / "inc" / track2.MODEL_DIR
     assert results[2].stage1["carer_train_lines"] == 96
     throughput = track2.training_throughput(results)
@@ -217,7 +217,7 @@ def test_incremental_effect_pairs_the_same_base_with_and_without(tiny_run):
 def _published(root, results):
     """A row standing for a published CARER checkpoint of tiny-seq2seq: the kit's own stage-1 model, saved."""
     spec = track2.Track2Model.from_params({"name": "pub", "family": "generation", "carer_checkpoint_of": "tiny-seq2seq",
-                                           "model": str(root / "inc" / track2.STAGE1_DIR / track2.MODEL_DIR),
+                                           "model": str(track2.stage1_dir(root, "tiny-seq2seq") / track2.MODEL_DIR),
                                            "training": TINY})
     return dataclasses.replace(results[1], spec=spec, predictions=list(reversed(results[1].predictions)))
 
@@ -240,7 +240,7 @@ def test_both_carer_stage_models_are_scored_on_carer_test(tiny_run, mock_carer):
     table = track2.stage1_on_carer_test([*results, _published(root, results)], root, carer, 64, 32)
     assert list(table["model"]) == ["inc", "pub"] and list(table["stage1"]) == ["kit's CARER stage",
                                                                                 "published checkpoint"]
-    model, tokenizer = models.load_model(str(root / "inc" / track2.STAGE1_DIR / track2.MODEL_DIR), "seq2seq")
+    model, tokenizer = models.load_model(str(track2.stage1_dir(root, "tiny-seq2seq") / track2.MODEL_DIR), "seq2seq")
     expected = emotion_scores(carer.test["emotion"], track2.predict_generation(
         model, tokenizer, list(carer.test["essay"]), CARER_LABELS, 64, 32))
     for _, row in table.iterrows():  # the same saved model under both names: the same scores
@@ -287,7 +287,7 @@ def test_resume_reads_saved_results_back(tiny_run, caplog):
     assert again.predictions == results[1].predictions
     assert again.scores == json.loads(json.dumps(results[1].scores))
     assert again.invalid_generations == results[1].invalid_generations
-    stage1_dir = root / "inc" / track2.STAGE1_DIR
+    stage1_dir = track2.stage1_dir(root, "tiny-seq2seq")
     path, summary = track2.train_stage1("tiny-seq2seq", None, INCREMENTAL, stage1_dir, resume=True)
     assert (path, summary) == (stage1_dir / track2.MODEL_DIR, results[2].stage1)
 
@@ -350,3 +350,53 @@ def test_a_row_that_reads_the_person_features_is_not_carried_forward(tiny_run, t
     assert track2.select_best([results[0], person], tmp_path) is results[0]
     with pytest.raises(ValueError, match="at least one must read essays alone"):
         track2.select_best([person], tmp_path)
+
+
+# --- the classifier's pooled vector -----------------------------------------------------------------
+
+def test_mean_pooling_ignores_padding_and_cls_reads_the_first_state():
+    from wassa_lib.track2.classifier import pool
+
+    hidden = torch.tensor([[[1.0, 2.0], [3.0, 4.0], [100.0, 100.0]]])
+    mask = torch.tensor([[1, 1, 0]])
+    assert pool(hidden, mask, "mean").tolist() == [[2.0, 3.0]]
+    assert pool(hidden, mask, "cls").tolist() == [[1.0, 2.0]]
+    with pytest.raises(ValueError, match="no pooler"):
+        pool(hidden, mask, "pooler")
+
+
+@pytest.mark.parametrize("pooling", ["pooler", "mean"])
+def test_a_pooled_classifier_trains_saves_and_loads_back_the_same_predictions(mock_2022, tmp_path, pooling):
+    from wassa_lib.config import TrainingConfig
+    from wassa_lib.track2.classifier import PooledClassifier
+    from wassa_lib.track2.decoding import predict_classifier
+    from wassa_lib.track2.training import train_classifier
+
+    splits = load_splits(mock_2022)
+    fit, valid = train_validation_split(splits.train)
+    cfg = TrainingConfig.from_params({"model": "tiny-encoder", **TINY, "precision": "fp32"})
+    model, tok, valid_f1, record = train_classifier(cfg, fit, valid, tmp_path, pooling=pooling)
+    assert model.pooling == pooling and 0 <= valid_f1 <= 1 and record["stopped_by"] == "cap"
+    essays = list(splits.dev["essay"])
+    loaded = PooledClassifier.load(tmp_path / "model")
+    assert loaded.pooling == pooling and loaded.config.id2label[0] == EMOTIONS[0]
+    assert predict_classifier(loaded, tok, essays, 64, 32) == predict_classifier(model, tok, essays, 64, 32)
+
+
+def test_pooling_is_for_classification_rows_only():
+    with pytest.raises(ValueError, match="pooling: must be one of pooler, cls, mean"):
+        track2.Track2Model.from_params({"name": "c", "family": "classification", "model": "m", "pooling": "max"})
+    with pytest.raises(ValueError, match="pooling: only a classification row"):
+        track2.Track2Model.from_params({"name": "g", "family": "generation", "model": "m", "pooling": "mean"})
+
+
+def test_incremental_rows_of_one_base_share_one_carer_stage(tiny_run, mock_carer):
+    root, splits, results = tiny_run
+    fit, valid = train_validation_split(splits.train)
+    person = track2.Track2Model.from_params({"name": "inc-person", "family": "generation", "model": "tiny-seq2seq",
+                                             "incremental": True, "person_features": True, "training": TINY})
+    before = (track2.stage1_dir(root, "tiny-seq2seq") / track2.RESULT_FILE).stat().st_mtime_ns
+    result = track2.run_model(person, fit, valid, splits.dev, root, load_carer(mock_carer), INCREMENTAL)
+    assert result.stage1 == results[2].stage1
+    assert (track2.stage1_dir(root, "tiny-seq2seq") / track2.RESULT_FILE).stat().st_mtime_ns == before
+    assert sorted(p.name for p in (root / track2.STAGE1_DIR).iterdir()) == ["tiny-seq2seq"]

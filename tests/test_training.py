@@ -188,3 +188,29 @@ def test_resume_skips_a_checkpoint_whose_save_was_interrupted(tmp_path, caplog):
     assert resume_checkpoint(tmp_path, resume=False) is None and cut_off.exists()
     assert resume_checkpoint(tmp_path, resume=True) == str(complete)
     assert not cut_off.exists() and "incomplete checkpoint removed" in caplog.text
+
+
+@pytest.mark.parametrize("patience, scripted, expected", [
+    (2, [0.1, 0.3, 0.2, 0.25, 0.5, 0.6], {"epochs_run": 4, "best_epoch": 2, "stopped_by": "patience"}),
+    (2, [0.1, 0.2, 0.3, 0.4], {"epochs_run": 4, "best_epoch": 4, "stopped_by": "cap"}),
+    (None, [0.5, 0.1, 0.1, 0.1], {"epochs_run": 4, "best_epoch": 1, "stopped_by": "cap"}),
+])
+def test_early_stopping_ends_after_patience_epochs_without_improvement_and_keeps_the_best(
+        tmp_path, patience, scripted, expected):
+    from transformers import DataCollatorWithPadding, Trainer
+
+    from wassa_lib.models import load_model
+    from wassa_lib.training import train
+
+    essays = [f"essay number {i} about the news" for i in range(8)]
+    cfg = TrainingConfig(model="tiny-encoder", epochs=len(scripted), batch_size=4, learning_rate=1e-3, max_length=16,
+                         precision="fp32", early_stopping_patience=patience)
+    model, tok = load_model(cfg.model, "regression", corpus=essays)
+    data = tokenize_frame(pd.DataFrame({"essay": essays, "labels": [float(i) for i in range(8)]}), tok, 16, ["labels"])
+    values = iter(scripted)
+    trainer = Trainer(model=model, args=training_arguments(cfg, tmp_path, metric_for_best="score"),
+                      train_dataset=data, eval_dataset=data, data_collator=DataCollatorWithPadding(tok),
+                      compute_metrics=lambda _: {"score": next(values)})
+    record = train(trainer, cfg, tmp_path, resume=False)
+    assert {k: record[k] for k in expected} == expected
+    assert record["validation_by_epoch"] == scripted[:expected["epochs_run"]]

@@ -212,7 +212,11 @@ class TrainingConfig:
     """One fine-tuning run: the Trainer arguments that the params expose."""
 
     model: str = field(**_help("model spec: a hub id, a folder, packaged-minilm, tiny-encoder, ... (models.py)"))
-    epochs: float = field(default=3.0, **_help("training epochs"))
+    epochs: float = field(default=3.0, **_help(
+        "training epochs; with early_stopping_patience the cap, the learning rate decaying over all of them"))
+    early_stopping_patience: int | None = field(default=None, **_help(
+        "stop once the validation metric has not improved for this many epochs, keeping the best "
+        "(transformers' EarlyStoppingCallback); null = train every epoch"))
     batch_size: int = field(default=16, **_help("essays per device and step"))
     eval_batch_size: int = field(default=64, **_help("essays per batch when scoring the validation split"))
     learning_rate: float = field(default=2e-5, **_help("peak learning rate of AdamW (no weight decay by default)"))
@@ -234,6 +238,7 @@ class TrainingConfig:
         for name in ("epochs", "batch_size", "eval_batch_size", "learning_rate", "max_length",
                      "gradient_accumulation_steps"):
             _positive(name, getattr(self, name))
+        _positive("early_stopping_patience", self.early_stopping_patience, allow_none=True)
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision: must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if not 0.0 <= self.warmup_ratio < 1.0:

@@ -89,7 +89,7 @@ def run_job(job: str, params: dict) -> None:
     if kind == "carer":
         if carer is None:
             raise ValueError(f"job {job!r}: {name} is not incremental; it has no CARER stage")
-        track2.train_stage1(spec.training.model, carer, incremental, root / name / track2.STAGE1_DIR,
+        track2.train_stage1(spec.training.model, carer, incremental, track2.stage1_dir(root, spec.training.model),
                             spec.training.seed, cfg.resume, corpus=list(fit["essay"]))
         return
     track2.run_model(spec, fit, valid, splits.dev, root, carer, incremental, cfg.resume)

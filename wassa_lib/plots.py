@@ -1,17 +1,22 @@
-"""Figures, one function each: take data, return a matplotlib Figure, save nothing but what they are asked to."""
+"""Figures, one function each: take data, return a matplotlib Figure; :func:`show` saves one and displays it.
+
+The library leaves the matplotlib backend to whoever runs it: a notebook's inline backend, a
+terminal's default, or ``MPLBACKEND``. :func:`show` displays the saved PNG itself, so a figure
+appears in the notebook that makes it under every backend (Agg in a headless papermill run too).
+"""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Sequence
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+from .data import EMOTIONS, Splits
 
-from .data import EMOTIONS, Splits  # noqa: E402
+logger = logging.getLogger(__name__)
 
 sns.set_theme(style="whitegrid", context="notebook")
 
@@ -22,6 +27,41 @@ def save_figure(fig: plt.Figure, figures_dir: Path, name: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=150, bbox_inches="tight")
     return path
+
+
+def show(fig: plt.Figure, figures_dir: Path, name: str) -> None:
+    """Save ``fig`` as ``<figures_dir>/<name>.png``, display that PNG where an IPython display exists (a
+    notebook, Colab, a papermill run), and close ``fig`` so that an inline backend does not draw it twice."""
+    path = save_figure(fig, figures_dir, name)
+    plt.close(fig)
+    try:
+        from IPython import get_ipython
+        from IPython.display import Image, display
+    except ImportError:
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        display(Image(filename=str(path)))
+    logger.info("figure saved: %s", path)
+
+
+def validation_curves(curves: dict[str, dict], metric: str) -> plt.Figure:
+    """The validation ``metric`` after each epoch of every fine-tuned model (``curves``: name → its training
+    record with ``validation_by_epoch``, ``best_epoch`` and ``stopped_by``); the kept epoch ringed, and the
+    legend says whether patience or the cap of epochs ended the training."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for name, record in curves.items():
+        curve = record["validation_by_epoch"]
+        epochs = range(1, len(curve) + 1)
+        stop = record.get("stopped_by", "cap")
+        line, = ax.plot(epochs, curve, marker="o", label=f"{name} (kept {record['best_epoch']}, stopped by {stop})")
+        best = record["best_epoch"]
+        ax.scatter([best], [curve[best - 1]], s=160, facecolors="none", edgecolors=line.get_color(), zorder=3)
+    ax.set(title=f"Validation {metric} after each epoch (ringed: the epoch kept)", xlabel="epoch",
+           ylabel=f"validation {metric}")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(fontsize="small", loc="best")
+    fig.tight_layout()
+    return fig
 
 
 def label_distribution(splits: Splits) -> plt.Figure:
@@ -104,5 +144,27 @@ def tuning_curves(tuning: pd.DataFrame) -> plt.Figure:
         ax.scatter(kept["value"], kept["validation"], s=160, facecolors="none", edgecolors="black", zorder=3)
         ax.set(xscale="log", title=f"Track {track}", xlabel="learning rate", ylabel=metric)
         ax.legend(title="", fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def scores_by_emotion(df: pd.DataFrame) -> plt.Figure:
+    """Empathy and distress of the essays of each emotion label (box plots), labels by essay count."""
+    order = list(df["emotion"].value_counts().index)
+    long = df.melt(id_vars="emotion", value_vars=["empathy", "distress"], var_name="score", value_name="value")
+    fig, ax = plt.subplots(figsize=(9, 4))
+    sns.boxplot(data=long, x="emotion", y="value", hue="score", order=order, ax=ax)
+    ax.set(title="Empathy and distress by the essay's emotion label (train)", xlabel="", ylabel="score (1-7)")
+    fig.tight_layout()
+    return fig
+
+
+def person_correlations(table: pd.DataFrame) -> plt.Figure:
+    """Pearson of each person feature with empathy and distress (:func:`wassa_lib.tables.person_correlations`)."""
+    long = table.melt(id_vars="feature", var_name="score", value_name="pearson")
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(table) + 1.5))
+    sns.barplot(data=long, y="feature", x="pearson", hue="score", ax=ax)
+    ax.axvline(0, color="grey", linewidth=1)
+    ax.set(title="Person features against the scores (train, Pearson r)", xlabel="Pearson r", ylabel="")
     fig.tight_layout()
     return fig

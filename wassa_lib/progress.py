@@ -3,13 +3,14 @@ the model, epoch, step, validation metric and time left."""
 from __future__ import annotations
 
 import logging
+import sys
 import time
 import warnings
 
 from transformers import TrainerCallback
 
 logger = logging.getLogger("wassa_lib.progress")
-REPORT_EVERY_S = 30.0
+REPORT_EVERY_S = 120.0  # a line within an epoch at most this often; one line per epoch besides
 
 
 def show(level: int = logging.INFO) -> None:
@@ -18,7 +19,8 @@ def show(level: int = logging.INFO) -> None:
     import datasets
     import transformers
 
-    logging.basicConfig(level=logging.WARNING, format="%(message)s", force=True)
+    # stdout: a notebook draws stderr as red boxes, which a reader takes for errors
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stdout, force=True)
     logging.getLogger("wassa_lib").setLevel(level)
     datasets.disable_progress_bars()
     transformers.logging.set_verbosity_error()
@@ -41,7 +43,8 @@ def _duration(seconds: float) -> str:
 
 class TrainingProgress(TrainerCallback):
     """Logs ``<label>: epoch e/E, step s/S (p%), elapsed, about t left`` at most every
-    :data:`REPORT_EVERY_S` seconds and at each epoch's end, and every validation result."""
+    :data:`REPORT_EVERY_S` seconds within an epoch, and one line per epoch: its validation result with the
+    time spent and left (a few lines per model, whatever its length)."""
 
     def __init__(self, label: str, every_s: float = REPORT_EVERY_S) -> None:
         self.label, self.every_s = label, every_s
@@ -64,11 +67,12 @@ class TrainingProgress(TrainerCallback):
         if time.perf_counter() - self.last >= self.every_s:
             self._report(state)
 
-    def on_epoch_end(self, args, state, control, **kwargs):
-        self._report(state)
-
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
         shown = {k.removeprefix("eval_"): v for k, v in (metrics or {}).items()
                  if k.startswith("eval_") and isinstance(v, float) and not k.endswith(("_runtime", "per_second"))}
-        logger.info("%s: epoch %.0f validation %s", self.label, state.epoch or 0.0,
-                    ", ".join(f"{k} {v:.4f}" for k, v in shown.items()))
+        elapsed = time.perf_counter() - self.start
+        done = state.global_step / max(state.max_steps, 1)
+        left = f", at most {_duration(elapsed / done - elapsed)} left" if 0 < done < 1 else ""
+        logger.info("%s: epoch %.0f/%g validation %s; %s%s", self.label, state.epoch or 0.0, state.num_train_epochs,
+                    ", ".join(f"{k} {v:.4f}" for k, v in shown.items()), _duration(elapsed), left)
+        self.last = time.perf_counter()

@@ -61,3 +61,24 @@ def essay_lengths(splits: Splits) -> pd.DataFrame:
 def score_correlation(df: pd.DataFrame) -> float:
     """Pearson correlation between gold empathy and distress (the premise of parameter sharing)."""
     return float(np.corrcoef(df["empathy"], df["distress"])[0, 1])
+
+
+def example_essays(df: pd.DataFrame, n: int = 3, seed: int = 42, width: int = 300) -> pd.DataFrame:
+    """``n`` essays drawn at random (one per emotion where possible), cut at ``width`` characters, with
+    their two scores and their emotion."""
+    picked = df.sample(frac=1.0, random_state=seed).drop_duplicates("emotion").head(n)
+    essays = picked["essay"].str.replace(r"\s+", " ", regex=True)
+    cut = essays.where(essays.str.len() <= width, essays.str.slice(0, width) + " …")
+    return pd.DataFrame({"essay": cut, "empathy": picked["empathy"], "distress": picked["distress"],
+                         "emotion": picked["emotion"]}).reset_index(drop=True)
+
+
+def person_correlations(df: pd.DataFrame) -> pd.DataFrame:
+    """Pearson of each person feature (demographics, personality, IRI) with empathy and with distress,
+    strongest first."""
+    from .data import PERSON_FEATURES, SCORES
+
+    rows = [{"feature": f, **{s: float(df[f].astype(float).corr(df[s].astype(float))) for s in SCORES}}
+            for f in PERSON_FEATURES]
+    out = pd.DataFrame(rows)
+    return out.reindex(out[list(SCORES)].abs().max(axis=1).sort_values(ascending=False).index).reset_index(drop=True)

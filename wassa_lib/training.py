@@ -18,7 +18,7 @@ import torch
 from datasets import Dataset
 from transformers import (PreTrainedModel, PreTrainedTokenizerBase, Seq2SeqTrainingArguments, Trainer,
                           TrainingArguments)
-from transformers.trainer_callback import PrinterCallback, TrainerCallback
+from transformers.trainer_callback import EarlyStoppingCallback, PrinterCallback, TrainerCallback
 from transformers.trainer_utils import get_last_checkpoint
 
 from .config import TrainingConfig
@@ -276,9 +276,15 @@ def reusable_record(path: Path, settings: dict) -> dict | None:
     return record
 
 
+def stopped_by(epochs_run: int, cfg: TrainingConfig) -> str:
+    """``patience`` where early stopping ended the training before ``cfg.epochs``, else ``cap`` (every epoch ran)."""
+    return "patience" if cfg.early_stopping_patience and epochs_run < int(np.ceil(cfg.epochs)) else "cap"
+
+
 def train(trainer: Trainer, cfg: TrainingConfig, checkpoints: Path, resume: bool, label: str = "") -> dict:
     """``trainer.train()`` (from the last complete checkpoint when resuming), with progress logged under
-    ``label``; returns the validation metric after each epoch, the epoch kept, and what it cost: optimiser
+    ``label``, stopped early where ``cfg.early_stopping_patience`` is set; returns the validation metric
+    after each epoch, the epoch kept, whether patience or the cap of epochs ended it, and what it cost: optimiser
     steps, seconds, essays per second, the split of the time
     into training steps, validation passes and checkpoint saves, the achieved training FLOP/s and, on a
     GPU, the peak memory it allocated."""
@@ -298,6 +304,8 @@ def train(trainer: Trainer, cfg: TrainingConfig, checkpoints: Path, resume: bool
     trainer.add_callback(costs)
     if eager_training_attention(choose_precision(cfg.precision), cuda):
         trainer.add_callback(TrainingAttention(trainer.model))
+    if cfg.early_stopping_patience:
+        trainer.add_callback(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
     output = trainer.train(resume_from_checkpoint=resume_checkpoint(checkpoints, resume))
     tokens = sum(trainer.train_dataset["length"]) * float(trainer.state.epoch or 0.0)
     metric = f"eval_{trainer.args.metric_for_best_model}"
@@ -314,7 +322,8 @@ def train(trainer: Trainer, cfg: TrainingConfig, checkpoints: Path, resume: bool
             "global_batch_size": trainer.args.per_device_train_batch_size * trainer.args.gradient_accumulation_steps
             * trainer.args.world_size,
             "essays_per_process_per_epoch": -(-len(trainer.train_dataset) // trainer.args.world_size),
-            "validation_by_epoch": curve, "best_epoch": None if best is None else int(best) + 1}
+            "validation_by_epoch": curve, "best_epoch": None if best is None else int(best) + 1,
+            "epochs_run": len(curve), "stopped_by": stopped_by(len(curve), cfg)}
     if cuda:
         cost["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     return cost

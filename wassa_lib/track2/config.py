@@ -11,11 +11,12 @@ from .. import paper
 from ..carer import CarerSplits
 from ..config import TrainingConfig, check_types
 from ..data import subsample
+from .classifier import POOLINGS
 
 FAMILIES = ("classification", "generation")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _MODEL_KEYS = {"name", "family", "model", "incremental", "paper_model", "carer_checkpoint_of", "person_features",
-               "training"}
+               "pooling", "training"}
 STAGE1_BASE = "<the base model of each incremental model>"
 
 
@@ -35,6 +36,9 @@ class Track2Model:
     person_features: bool = field(default=False, metadata={
         "help": "the paper's future work: the writer's demographics, personality and IRI written before the essay "
                 "(wassa_lib.track2.inputs)"})
+    pooling: str = field(default="pooler", metadata={
+        "help": "classification only: the vector the linear layer reads: pooler (the pooled [CLS] output, the "
+                "paper's text), cls (the [CLS] last hidden state) or mean (masked mean; wassa_lib.track2.classifier)"})
 
     def __post_init__(self) -> None:
         check_types(self)
@@ -46,15 +50,20 @@ class Track2Model:
             raise ValueError("incremental: the CARER stage is run for the generation family only")
         if self.carer_checkpoint_of is not None and (self.family != "generation" or self.incremental):
             raise ValueError("carer_checkpoint_of: only for a generation row without a CARER stage of its own")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling: must be one of {', '.join(POOLINGS)}, got {self.pooling!r}")
+        if self.pooling != "pooler" and self.family != "classification":
+            raise ValueError("pooling: only a classification row pools the encoder's states")
         if self.paper_model is not None and self.paper_model not in paper.TABLE4:
             raise ValueError(f"paper_model: must be one of {', '.join(paper.TABLE4)} or null, got {self.paper_model!r}")
 
     def settings(self) -> dict:
-        """The fields that decide whether a saved model may be reused (``person_features`` only where set,
-        so that rows saved before the field existed are still found)."""
+        """The fields that decide whether a saved model may be reused (``person_features`` and ``pooling`` only
+        where they differ from their defaults, so that rows saved before the fields existed are still found)."""
         fields = dataclasses.asdict(self)
-        if not self.person_features:
-            del fields["person_features"]
+        for name, default in (("person_features", False), ("pooling", "pooler")):
+            if fields[name] == default:
+                del fields[name]
         return fields
 
     @property
@@ -83,7 +92,8 @@ class Track2Model:
             return cls(name=entry["name"], family=entry["family"], training=config,
                        incremental=entry.get("incremental", False), paper_model=entry.get("paper_model"),
                        carer_checkpoint_of=entry.get("carer_checkpoint_of"),
-                       person_features=entry.get("person_features", False))
+                       person_features=entry.get("person_features", False),
+                       pooling=entry.get("pooling", "pooler"))
         except ValueError as err:
             raise ValueError(f"{where}.{err}") from None
 

@@ -9,7 +9,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 import torch
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from .. import paper
 from ..carer import CARER_LABELS, CarerSplits
@@ -17,8 +17,9 @@ from ..data import EMOTIONS
 from ..floors import Floor
 from ..metrics import bootstrap_ci, emotion_scores, macro_f1
 from ..models import load_model
+from .classifier import PooledClassifier
 from .decoding import predict_classifier, predict_generation
-from .training import MODEL_DIR, STAGE1_DIR, ModelResult
+from .training import MODEL_DIR, ModelResult, stage1_dir
 
 TRACK2_DIR = "track2"
 SELECTION_FILE = "model_selection.json"
@@ -106,10 +107,11 @@ def stage1_on_carer_test(results: Sequence[ModelResult], root: Path, carer: Care
     """Every CARER-stage model (the kit's own stage 1 of an incremental row, and a published checkpoint named
     by ``carer_checkpoint_of``) scored on the CARER test split by label scoring over its six labels:
     accuracy and macro-F1 (the published checkpoint's card reports accuracy 0.93, macro-F1 0.90)."""
-    rows = []
+    rows, scored = [], set()
     for r in results:
-        if r.spec.incremental and not r.spec.person_features:  # the same stage 1 as its row without them
-            source, where = "kit's CARER stage", str(root / r.spec.name / STAGE1_DIR / MODEL_DIR)
+        if r.spec.incremental and r.spec.model not in scored:  # one stage per base, shared by its rows
+            scored.add(r.spec.model)
+            source, where = "kit's CARER stage", str(stage1_dir(root, r.spec.model) / MODEL_DIR)
         elif r.spec.carer_checkpoint_of:
             source, where = "published checkpoint", r.spec.model
         else:
@@ -188,7 +190,7 @@ def _selected_model(selection_file: Path, mtime_ns: int) -> tuple[dict, PreTrain
     path = str(selection_file.parent / selection["path"])
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if selection["family"] == "classification":
-        model, tokenizer = load_model(path, "classification", num_labels=len(selection["labels"]))
+        model, tokenizer = PooledClassifier.load(path), AutoTokenizer.from_pretrained(path)
     else:
         model, tokenizer = load_model(path, "seq2seq")
     return selection, model.to(device), tokenizer

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from ..metrics import EmotionScores, emotion_scores, macro_f1
 from ..models import load_model
 from ..training import (checkpoint_dir, is_main_process, reusable_record, tokenize_frame, train, training_arguments,
                         wait_for_everyone)
+from .classifier import PooledClassifier
 from .config import IncrementalConfig, Track2Model
 from .decoding import (count_invalid, eos_token_id, generate_free, label_targets, one_hot, predict_classifier,
                        predict_generation, score_labels)
@@ -40,9 +42,15 @@ from .inputs import model_inputs
 
 logger = logging.getLogger(__name__)
 MODEL_DIR = "model"
-STAGE1_DIR = "stage1_carer"
+STAGE1_DIR = "carer_stage"
 RESULT_FILE = "result.json"
 PREDICTIONS_FILE = "dev_predictions.csv"
+
+
+def stage1_dir(root: Path, base: str) -> Path:
+    """The CARER stage of base model ``base``: ``<root>/carer_stage/<base as a folder name>``, one per base,
+    shared by every incremental row that starts from it (with and without the person features)."""
+    return Path(root) / STAGE1_DIR / re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("_")
 
 
 def _classification_metrics(prediction: EvalPrediction) -> dict[str, float]:
@@ -91,14 +99,13 @@ def _finish(trainer: Trainer, out_dir: Path) -> None:
 
 
 def train_classifier(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame, out_dir: Path,
-                     resume: bool = False, label: str = "") -> tuple[PreTrainedModel, PreTrainedTokenizerBase, float, dict]:
-    """Fine-tune ``cfg.model`` with a 7-way BCE head; returns the best model (by validation macro-F1),
-    its tokenizer, that validation macro-F1 and the training throughput. The model is saved to
-    ``out_dir/model``."""
-    model, tokenizer = load_model(cfg.model, "classification", num_labels=len(EMOTIONS), corpus=list(fit["essay"]),
-                                  seed=cfg.seed)
-    model.config.id2label = dict(enumerate(EMOTIONS))
-    model.config.label2id = {label: i for i, label in enumerate(EMOTIONS)}
+                     resume: bool = False, label: str = "", pooling: str = "pooler"
+                     ) -> tuple[PooledClassifier, PreTrainedTokenizerBase, float, dict]:
+    """Fine-tune ``cfg.model`` with a 7-way BCE head on its ``pooling`` vector (:mod:`.classifier`); returns
+    the best model (by validation macro-F1), its tokenizer, that validation macro-F1 and the training
+    throughput. The model is saved to ``out_dir/model``."""
+    encoder, tokenizer = load_model(cfg.model, "embedding", corpus=list(fit["essay"]), seed=cfg.seed)
+    model = PooledClassifier(encoder, EMOTIONS, pooling)
     datasets = [tokenize_frame(df.assign(labels=one_hot(df["emotion"])), tokenizer, cfg.max_length, ["labels"])
                 for df in (fit, valid)]
     trainer = Trainer(model=model, args=training_arguments(cfg, checkpoint_dir(out_dir), "macro_f1"),
@@ -106,6 +113,8 @@ def train_classifier(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame
                       data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=_classification_metrics)
     training = train(trainer, cfg, checkpoint_dir(out_dir), resume, label)
     _finish(trainer, out_dir)
+    if is_main_process():
+        trainer.model.save(out_dir / MODEL_DIR)
     return trainer.model, tokenizer, float(trainer.state.best_metric), training
 
 
@@ -140,7 +149,8 @@ def train_stage1(base: str, carer: CarerSplits, incremental: IncrementalConfig, 
 
     Returns the saved model's folder and a summary (CARER lines used, CARER validation
     macro-F1, seconds, settings), also written to ``out_dir/result.json``; with ``resume`` a
-    finished stage 1 with the same settings is reused. ``corpus`` adds texts to a tiny model's
+    finished stage 1 with the same settings is reused (:func:`run_model` always reuses it: one
+    stage per base model is shared by the rows of a run). ``corpus`` adds texts to a tiny model's
     tokenizer (the WASSA essays, so stage 2 reads them too).
     """
     settings = {**dataclasses.asdict(incremental), "base": base, "seed": seed}
@@ -216,15 +226,16 @@ def run_model(spec: Track2Model, fit: pd.DataFrame, valid: pd.DataFrame, dev: pd
     fit, valid, inputs = (frame.assign(essay=model_inputs(frame, spec.person_features)) for frame in (fit, valid, dev))
     cfg, essays, stage1 = spec.training, list(inputs["essay"]), None
     if spec.family == "classification":
-        model, tokenizer, valid_f1, training = train_classifier(cfg, fit, valid, folder, resume, spec.name)
+        model, tokenizer, valid_f1, training = train_classifier(cfg, fit, valid, folder, resume, spec.name,
+                                                                spec.pooling)
         predictions = predict_classifier(model, tokenizer, essays, cfg.max_length, cfg.eval_batch_size, cfg.precision)
         generated = invalid = None
     else:
         if spec.incremental:
             if carer is None or incremental is None:
                 raise ValueError(f"{spec.name}: incremental fine-tuning needs the CARER data and track2_incremental")
-            stage1_model, stage1 = train_stage1(cfg.model, carer, incremental, folder / STAGE1_DIR, cfg.seed,
-                                                resume, corpus=list(fit["essay"]))
+            stage1_model, stage1 = train_stage1(cfg.model, carer, incremental, stage1_dir(root, cfg.model), cfg.seed,
+                                                resume=True, corpus=list(fit["essay"]))
             logger.info("%s: stage 1 on %d CARER lines, validation macro-F1 %.4f, %.0f s", spec.name,
                         stage1["carer_train_lines"], stage1["carer_valid_macro_f1"], stage1["seconds"])
             cfg = dataclasses.replace(cfg, model=str(stage1_model))
