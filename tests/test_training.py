@@ -91,7 +91,7 @@ def test_training_config_rejects_bad_values(field, value):
 
 
 def test_training_config_names_unknown_keys():
-    with pytest.raises(ValueError, match="^lr: unknown training parameter; known: batch_size"):
+    with pytest.raises(ValueError, match="^lr: unknown training parameter; known: attention_dropout, batch_size"):
         TrainingConfig.from_params({"model": "tiny-encoder", "lr": 1e-3})
     assert TrainingConfig.from_params({"model": "m", "epochs": 2}, seed=5).seed == 5
 

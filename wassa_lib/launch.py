@@ -77,7 +77,8 @@ def run_job(job: str, params: dict) -> None:
     fit, valid = cfg.split(splits.train)
     if kind == "track1":
         training = TrainingConfig.from_params(params["track1_training"], seed=cfg.seed, where="track1_training")
-        track1.fine_tune(name, fit, valid, training, track1.model_dir(track1.track1_dir(cfg.out), name), cfg.resume)
+        track1.fine_tune(name, fit, valid, training, track1.model_dir(track1.track1_dir(cfg.out), name), cfg.resume,
+                         dev=splits.dev)
         return
     specs = {entry.get("name"): entry for entry in params["track2_models"]}
     if name not in specs:

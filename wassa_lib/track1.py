@@ -41,8 +41,8 @@ from .data import PERSON_FEATURES, SCORES
 from .features import embedding_columns
 from .metrics import pearson, track1_scores
 from .models import load_model
-from .training import (autocast, checkpoint_dir, is_main_process, reusable_record, sorted_batches, tokenize_frame, train,
-                       training_arguments, wait_for_everyone)
+from .training import (autocast, checkpoint_dir, is_main_process, reusable_record, set_attention_dropout, sorted_batches,
+                       tokenize_frame, train, training_arguments, wait_for_everyone)
 
 logger = logging.getLogger(__name__)
 
@@ -150,8 +150,34 @@ def load_fine_tuned(directory: Path) -> FineTuned:
     return FineTuned(model=model, tokenizer=tokenizer, **summary)
 
 
+AUTHORS_BATCH = 32  # the authors' code scores dev as the mean of Pearson values over batches of 32 essays
+
+
+def dev_scorer(tokenizer: PreTrainedTokenizerBase, dev: pd.DataFrame, names: list[str], max_length: int,
+               batch_size: int, precision: str = "auto"):
+    """A :class:`~wassa_lib.training.DevMonitor` score for a regression head on ``dev``: ``pearson`` over all
+    essays and ``batch_mean_pearson``, the mean over consecutive batches of :data:`AUTHORS_BATCH` essays in
+    file order (the authors' epoch criterion); both averaged over the head's scores."""
+    texts, gold = list(dev["essay"]), dev[names].to_numpy(dtype=float)
+
+    def score(model) -> dict[str, float]:
+        predicted = np.empty_like(gold)
+        model.eval()
+        with torch.inference_mode(), autocast(model.device.type, precision):
+            for rows, batch in sorted_batches(tokenizer, texts, max_length, batch_size, model.device):
+                predicted[rows] = model(**batch).logits.float().cpu().numpy()
+        chunks = range(0, len(texts), AUTHORS_BATCH)
+        return {"pearson": float(np.mean([pearson(gold[:, i], predicted[:, i], ndigits=None)
+                                          for i in range(len(names))])),
+                "batch_mean_pearson": float(np.mean([np.mean([pearson(gold[c:c + AUTHORS_BATCH, i],
+                                                                      predicted[c:c + AUTHORS_BATCH, i], ndigits=None)
+                                                              for c in chunks]) for i in range(len(names))]))}
+
+    return score
+
+
 def fine_tune(score: str, fit: pd.DataFrame, valid: pd.DataFrame, cfg: TrainingConfig, work_dir: Path,
-              resume: bool = False) -> FineTuned:
+              resume: bool = False, dev: pd.DataFrame | None = None) -> FineTuned:
     """Fine-tune ``cfg.model`` with a regression head (MSE) for ``score`` with the Trainer (``score``
     :data:`JOINT`: one head with two outputs, empathy and distress, their MSE summed).
 
@@ -164,7 +190,7 @@ def fine_tune(score: str, fit: pd.DataFrame, valid: pd.DataFrame, cfg: TrainingC
     """
     _check_score(score)
     work_dir = Path(work_dir)
-    settings = {**asdict(cfg), "score": score, "essays": {"fit": len(fit), "valid": len(valid)}}
+    settings = {**cfg.settings(), "score": score, "essays": {"fit": len(fit), "valid": len(valid)}}
     if resume and reusable_record(work_dir / SUMMARY_FILE, settings) is not None:
         logger.info("%s encoder: the model of an earlier run with the same settings reused", score)
         return load_fine_tuned(work_dir)
@@ -172,6 +198,7 @@ def fine_tune(score: str, fit: pd.DataFrame, valid: pd.DataFrame, cfg: TrainingC
     names = targets(score)
     model, tokenizer = load_model(cfg.model, "regression", num_labels=len(names), corpus=fit["essay"].tolist(),
                                   seed=cfg.seed)
+    set_attention_dropout(model, cfg.attention_dropout)
     mean, std = fit[names].mean().to_numpy(dtype=float), fit[names].std().to_numpy(dtype=float)
     if not (std > 0).all():
         raise ValueError(f"{score} is constant on the fit split; cannot fine-tune a regression head")
@@ -185,7 +212,9 @@ def fine_tune(score: str, fit: pd.DataFrame, valid: pd.DataFrame, cfg: TrainingC
         processing_class=tokenizer,
         compute_metrics=_pearson_metric,
     )
-    training = train(trainer, cfg, checkpoints, resume, label=f"{score} encoder")
+    monitor = None if dev is None else dev_scorer(tokenizer, dev, names, cfg.max_length, cfg.eval_batch_size,
+                                                   cfg.precision)
+    training = train(trainer, cfg, checkpoints, resume, label=f"{score} encoder", dev_score=monitor)
     best = trainer.state.best_metric
     validation_pearson = float(best if best is not None else trainer.evaluate()["eval_pearson"])
     one = len(names) == 1

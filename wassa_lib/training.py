@@ -10,7 +10,7 @@ import re
 import shutil
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -89,6 +89,17 @@ def prepare_model(model: PreTrainedModel, precision: str, cuda: bool | None = No
     if eager_training_attention(precision, cuda):
         model.set_attn_implementation("eager")
     return model
+
+
+def set_attention_dropout(model: torch.nn.Module, p: float | None) -> None:
+    """Set the dropout on the attention probabilities of every attention module of ``model`` to ``p`` (None
+    leaves the model's own)."""
+    if p is None:
+        return
+    for module in model.modules():
+        dropout = getattr(module, "dropout", None)
+        if "Attention" in type(module).__name__ and isinstance(dropout, torch.nn.Dropout):
+            dropout.p = p
 
 
 def world_size() -> int:
@@ -276,18 +287,32 @@ def reusable_record(path: Path, settings: dict) -> dict | None:
     return record
 
 
+class DevMonitor(TrainerCallback):
+    """After each validation, ``score(model)`` on the dev set, recorded and never used for a choice: what the
+    authors' code, which chose epochs on dev, would have seen (``dev_by_epoch`` of the training record)."""
+
+    def __init__(self, score: Callable[[torch.nn.Module], dict[str, float]]) -> None:
+        self.score, self.by_epoch = score, []
+
+    def on_evaluate(self, args, state, control, model=None, **kwargs):
+        was_training = model.training
+        self.by_epoch.append({k: round(float(v), 4) for k, v in self.score(model).items()})
+        model.train(was_training)
+
+
 def stopped_by(epochs_run: int, cfg: TrainingConfig) -> str:
     """``patience`` where early stopping ended the training before ``cfg.epochs``, else ``cap`` (every epoch ran)."""
     return "patience" if cfg.early_stopping_patience and epochs_run < int(np.ceil(cfg.epochs)) else "cap"
 
 
-def train(trainer: Trainer, cfg: TrainingConfig, checkpoints: Path, resume: bool, label: str = "") -> dict:
+def train(trainer: Trainer, cfg: TrainingConfig, checkpoints: Path, resume: bool, label: str = "",
+          dev_score: Callable[[torch.nn.Module], dict[str, float]] | None = None) -> dict:
     """``trainer.train()`` (from the last complete checkpoint when resuming), with progress logged under
     ``label``, stopped early where ``cfg.early_stopping_patience`` is set; returns the validation metric
     after each epoch, the epoch kept, whether patience or the cap of epochs ended it, and what it cost: optimiser
     steps, seconds, essays per second, the split of the time
     into training steps, validation passes and checkpoint saves, the achieved training FLOP/s and, on a
-    GPU, the peak memory it allocated."""
+    GPU, the peak memory it allocated. ``dev_score`` adds ``dev_by_epoch`` (:class:`DevMonitor`)."""
     from .costs import CostBreakdown, training_flops
     from .progress import TrainingProgress
 
@@ -306,6 +331,9 @@ def train(trainer: Trainer, cfg: TrainingConfig, checkpoints: Path, resume: bool
         trainer.add_callback(TrainingAttention(trainer.model))
     if cfg.early_stopping_patience:
         trainer.add_callback(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
+    monitor = DevMonitor(dev_score) if dev_score is not None else None
+    if monitor is not None:
+        trainer.add_callback(monitor)
     output = trainer.train(resume_from_checkpoint=resume_checkpoint(checkpoints, resume))
     tokens = sum(trainer.train_dataset["length"]) * float(trainer.state.epoch or 0.0)
     metric = f"eval_{trainer.args.metric_for_best_model}"
@@ -324,6 +352,8 @@ def train(trainer: Trainer, cfg: TrainingConfig, checkpoints: Path, resume: bool
             "essays_per_process_per_epoch": -(-len(trainer.train_dataset) // trainer.args.world_size),
             "validation_by_epoch": curve, "best_epoch": None if best is None else int(best) + 1,
             "epochs_run": len(curve), "stopped_by": stopped_by(len(curve), cfg)}
+    if monitor is not None:
+        cost["dev_by_epoch"] = monitor.by_epoch
     if cuda:
         cost["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     return cost

@@ -60,7 +60,7 @@ class Track2Model:
     def settings(self) -> dict:
         """The fields that decide whether a saved model may be reused (``person_features`` and ``pooling`` only
         where they differ from their defaults, so that rows saved before the fields existed are still found)."""
-        fields = dataclasses.asdict(self)
+        fields = {**dataclasses.asdict(self), "training": self.training.settings()}
         for name, default in (("person_features", False), ("pooling", "pooler")):
             if fields[name] == default:
                 del fields[name]

@@ -20,7 +20,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -32,8 +32,8 @@ from ..config import TrainingConfig
 from ..data import EMOTIONS
 from ..metrics import EmotionScores, emotion_scores, macro_f1
 from ..models import load_model
-from ..training import (checkpoint_dir, is_main_process, reusable_record, tokenize_frame, train, training_arguments,
-                        wait_for_everyone)
+from ..training import (checkpoint_dir, is_main_process, reusable_record, set_attention_dropout, tokenize_frame, train,
+                        training_arguments, wait_for_everyone)
 from .classifier import PooledClassifier
 from .config import IncrementalConfig, Track2Model
 from .decoding import (count_invalid, eos_token_id, generate_free, label_targets, one_hot, predict_classifier,
@@ -98,20 +98,29 @@ def _finish(trainer: Trainer, out_dir: Path) -> None:
     wait_for_everyone()  # the saved model is complete before any process reads it (stage 2 starts from it)
 
 
+def _dev_scorer(dev: pd.DataFrame | None, predict) -> Callable | None:
+    """The dev macro-F1 of ``predict(model, essays)`` after each epoch, recorded and never used for a choice."""
+    if dev is None:
+        return None
+    return lambda model: {"macro_f1": macro_f1(dev["emotion"].to_numpy(), np.asarray(predict(model, list(dev["essay"]))))}
+
+
 def train_classifier(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame, out_dir: Path,
-                     resume: bool = False, label: str = "", pooling: str = "pooler"
+                     resume: bool = False, label: str = "", pooling: str = "pooler", dev: pd.DataFrame | None = None
                      ) -> tuple[PooledClassifier, PreTrainedTokenizerBase, float, dict]:
     """Fine-tune ``cfg.model`` with a 7-way BCE head on its ``pooling`` vector (:mod:`.classifier`); returns
     the best model (by validation macro-F1), its tokenizer, that validation macro-F1 and the training
-    throughput. The model is saved to ``out_dir/model``."""
+    throughput. The model is saved to ``out_dir/model``; ``dev`` is scored after every epoch and recorded."""
     encoder, tokenizer = load_model(cfg.model, "embedding", corpus=list(fit["essay"]), seed=cfg.seed)
+    set_attention_dropout(encoder, cfg.attention_dropout)
     model = PooledClassifier(encoder, EMOTIONS, pooling)
     datasets = [tokenize_frame(df.assign(labels=one_hot(df["emotion"])), tokenizer, cfg.max_length, ["labels"])
                 for df in (fit, valid)]
     trainer = Trainer(model=model, args=training_arguments(cfg, checkpoint_dir(out_dir), "macro_f1"),
                       train_dataset=datasets[0], eval_dataset=datasets[1], processing_class=tokenizer,
                       data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=_classification_metrics)
-    training = train(trainer, cfg, checkpoint_dir(out_dir), resume, label)
+    training = train(trainer, cfg, checkpoint_dir(out_dir), resume, label, _dev_scorer(dev, lambda m, essays: predict_classifier(
+        m, tokenizer, essays, cfg.max_length, cfg.eval_batch_size, cfg.precision)))
     _finish(trainer, out_dir)
     if is_main_process():
         trainer.model.save(out_dir / MODEL_DIR)
@@ -120,16 +129,18 @@ def train_classifier(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame
 
 def train_generator(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame, out_dir: Path,
                     labels: Sequence[str] = EMOTIONS, resume: bool = False, corpus: Sequence[str] | None = None,
-                    label: str = "") -> tuple[PreTrainedModel, PreTrainedTokenizerBase, float, dict]:
+                    label: str = "", dev: pd.DataFrame | None = None
+                    ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, float, dict]:
     """Fine-tune the seq2seq model ``cfg.model`` to emit ``label + eos``; returns the best model (by
     validation macro-F1 of label scoring over ``labels``), its tokenizer, that macro-F1 and the
     training throughput.
 
     ``corpus`` trains the tokenizer of a tiny model (default: the ``fit`` texts). The
-    model is saved to ``out_dir/model``.
+    model is saved to ``out_dir/model``; ``dev`` is scored after every epoch and recorded.
     """
     model, tokenizer = load_model(cfg.model, "seq2seq", corpus=list(corpus if corpus is not None else fit["essay"]),
                                   seed=cfg.seed)
+    set_attention_dropout(model, cfg.attention_dropout)
     targets = dict(zip(labels, label_targets(tokenizer, labels, eos_token_id(model, tokenizer))))
     datasets = [tokenize_frame(df.assign(labels=df["emotion"].map(targets)), tokenizer, cfg.max_length, ["labels"])
                 for df in (fit, valid)]
@@ -138,7 +149,8 @@ def train_generator(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame,
         train_dataset=datasets[0], eval_dataset=datasets[1], processing_class=tokenizer,
         data_collator=DataCollatorForSeq2Seq(tokenizer), valid=valid, labels=labels,
         max_length=cfg.max_length, precision=cfg.precision)
-    training = train(trainer, cfg, checkpoint_dir(out_dir), resume, label)
+    training = train(trainer, cfg, checkpoint_dir(out_dir), resume, label, _dev_scorer(dev, lambda m, essays: predict_generation(
+        m, tokenizer, essays, labels, cfg.max_length, cfg.eval_batch_size, cfg.precision)))
     _finish(trainer, out_dir)
     return trainer.model, tokenizer, float(trainer.state.best_metric), training
 
@@ -153,7 +165,8 @@ def train_stage1(base: str, carer: CarerSplits, incremental: IncrementalConfig, 
     stage per base model is shared by the rows of a run). ``corpus`` adds texts to a tiny model's
     tokenizer (the WASSA essays, so stage 2 reads them too).
     """
-    settings = {**dataclasses.asdict(incremental), "base": base, "seed": seed}
+    settings = {**dataclasses.asdict(incremental), "training": incremental.training.settings(), "base": base,
+                "seed": seed}
     saved = reusable_record(out_dir / RESULT_FILE, settings) if resume else None
     if saved is not None:
         return out_dir / MODEL_DIR, saved
@@ -227,7 +240,7 @@ def run_model(spec: Track2Model, fit: pd.DataFrame, valid: pd.DataFrame, dev: pd
     cfg, essays, stage1 = spec.training, list(inputs["essay"]), None
     if spec.family == "classification":
         model, tokenizer, valid_f1, training = train_classifier(cfg, fit, valid, folder, resume, spec.name,
-                                                                spec.pooling)
+                                                                spec.pooling, dev=inputs)
         predictions = predict_classifier(model, tokenizer, essays, cfg.max_length, cfg.eval_batch_size, cfg.precision)
         generated = invalid = None
     else:
@@ -239,7 +252,8 @@ def run_model(spec: Track2Model, fit: pd.DataFrame, valid: pd.DataFrame, dev: pd
             logger.info("%s: stage 1 on %d CARER lines, validation macro-F1 %.4f, %.0f s", spec.name,
                         stage1["carer_train_lines"], stage1["carer_valid_macro_f1"], stage1["seconds"])
             cfg = dataclasses.replace(cfg, model=str(stage1_model))
-        model, tokenizer, valid_f1, training = train_generator(cfg, fit, valid, folder, EMOTIONS, resume, label=spec.name)
+        model, tokenizer, valid_f1, training = train_generator(cfg, fit, valid, folder, EMOTIONS, resume, label=spec.name,
+                                                               dev=inputs)
         predictions = predict_generation(model, tokenizer, essays, EMOTIONS, cfg.max_length, cfg.eval_batch_size,
                                          cfg.precision)
         generated = generate_free(model, tokenizer, essays, EMOTIONS, cfg.max_length, cfg.eval_batch_size,
