@@ -10,19 +10,23 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import pandas as pd
 
 from . import paper
-from .features import describe, feature_pipeline, tfidf_pipeline
+from .features import PREFIXES, describe, feature_pipeline, tfidf_pipeline
 from .floors import Floor
-from .regressors import LABELS, Scored, fit_and_score, make_regressor, score
+from .metrics import pearson
+from .regressors import LABELS, TARGETS, Scored, fit_and_score, make_regressor, score
 
 logger = logging.getLogger(__name__)
 ABLATIONS = {"text_only": "text only (no person features)", "empathy_only": "empathy embedding only",
              "distress_only": "distress embedding only"}
 KIT, PAPER = "this kit", "paper (Table 2)"
 FUTURE = "future work"  # the paper's conclusion: one encoder trained on both scores (multi-task)
+AS_RUN = "as run"  # the authors' code: each score's regressor reads its own encoder's embedding + person features
+OWN = "emp → empathy, dis → distress ; person"
 TABLE2_COLUMNS = ["source", "kind", "system", "regressor", "features", "distress", "empathy", "average",
                   "validation_average", "below_floor"]
 
@@ -39,6 +43,9 @@ class Comparison:
     frozen_floor: Floor | None = None
     multitask: Scored | None = None
     multitask_heads: dict[str, dict[str, float]] | None = None
+    as_run: Scored | None = None
+    authors: dict[str, Scored] | None = None
+    erroneous: dict[str, float] | None = None
 
     def floor_average(self) -> float:
         """The best dev average Pearson of the floors without fine-tuning."""
@@ -64,6 +71,11 @@ class Comparison:
             rows.append({"source": KIT, "kind": FUTURE, "system": "one encoder, two heads: its heads alone",
                          "regressor": "-", "features": "the joint encoder", **self.multitask_heads["dev"],
                          "validation_average": self.multitask_heads["validation"]["average"]})
+        if self.as_run is not None:
+            rows.append(_row(AS_RUN, "as the authors ran it: each score from its own embedding, chosen regressor",
+                             self.best, OWN, self.as_run))
+        rows += [_row(AS_RUN, f"as the authors ran it: their {LABELS[name]} settings", name, OWN, scored)
+                 for name, scored in (self.authors or {}).items()]
         rows.append(_row("floor", "floor: TF-IDF + ridge, no fine-tuning", "ridge", "TF-IDF of the essay", self.floor))
         if self.frozen_floor:
             f = self.frozen_floor
@@ -85,6 +97,9 @@ class Comparison:
                    "floor_tfidf": self.floor.predictions["dev"]}
         if self.multitask is not None:
             systems[f"{self.best}:multitask"] = self.multitask.predictions["dev"]
+        if self.as_run is not None:
+            systems[f"{self.best}:as_run"] = self.as_run.predictions["dev"]
+        systems.update({f"authors_{name}": scored.predictions["dev"] for name, scored in (self.authors or {}).items()})
         if self.frozen_floor:
             systems["floor_frozen"] = pd.DataFrame(self.frozen_floor.predictions["dev"], columns=["empathy", "distress"])
         return pd.DataFrame({f"{name}:{score}": frame[score].to_numpy() for name, frame in systems.items()
@@ -102,6 +117,9 @@ class Comparison:
                 "ablations_dev": {name: scored.scores["dev"] for name, scored in self.ablations.items()},
                 "multitask_dev": self.multitask.scores["dev"] if self.multitask else None,
                 "multitask_heads_dev": self.multitask_heads["dev"] if self.multitask_heads else None,
+                "as_run_dev": self.as_run.scores["dev"] if self.as_run else None,
+                "authors_dev": {name: scored.scores["dev"] for name, scored in (self.authors or {}).items()},
+                "erroneous_submission": self.erroneous,
                 "regressors": {name: scored.scores for name, scored in self.regressors.items()}}
 
 
@@ -112,21 +130,63 @@ def _row(kind: str, system: str, regressor: str, features: str, scored: Scored) 
             "validation_average": scored.scores["validation"]["average"]}
 
 
+def per_score_params(params: dict, score: str) -> dict:
+    """A regressor's settings for ``score``: the shared keys, overridden by the ``empathy`` or ``distress`` entry
+    (the authors' code set AdaBoost's rate and the MLP's iterations per score); ``standardise`` is not the
+    estimator's but says the whole vector is standardised first (the authors' SVR pipeline)."""
+    shared = {k: v for k, v in params.items() if k not in (*TARGETS, "standardise")}
+    return {**shared, **params.get(score, {})}
+
+
+def own_embeddings(fit_one: Callable[[str, str], Scored], frames: dict[str, pd.DataFrame]) -> Scored:
+    """Each score predicted from its own encoder's embedding and the person features, as the authors' code
+    did: empathy by a pipeline over ``[emp ; person]``, distress by one over ``[dis ; person]``
+    (``fit_one(feature_set, score)``)."""
+    empathy, distress = fit_one("empathy_only", "empathy"), fit_one("distress_only", "distress")
+    predictions = {split: pd.DataFrame({"empathy": empathy.predictions[split]["empathy"].to_numpy(),
+                                        "distress": distress.predictions[split]["distress"].to_numpy()})
+                   for split in empathy.predictions}
+    return Scored({"empathy": empathy.pipeline, "distress": distress.pipeline}, predictions,
+                  {split: score(frames[split], pred) for split, pred in predictions.items()})
+
+
+def swap_embeddings(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the distress encoder's embedding in the empathy embedding's columns: what the authors'
+    empathy regressor read at test time (their "erroneous submission")."""
+    emp = [c for c in frame.columns if c.startswith(f"{PREFIXES['empathy']}_")]
+    dis = [c.replace(PREFIXES["empathy"], PREFIXES["distress"], 1) for c in emp]
+    return frame.assign(**dict(zip(emp, frame[dis].to_numpy().T)))
+
+
+def erroneous_submission(as_run: Scored, frame: pd.DataFrame) -> dict[str, float]:
+    """Empathy Pearson on ``frame`` (dev) of the empathy regressor reading its own embedding, and reading the
+    distress encoder's embedding instead, as the authors' test submission did."""
+    pipeline = as_run.pipeline["empathy"]
+    wrong = pipeline.predict(swap_embeddings(frame))[:, TARGETS.index("empathy")]
+    return {"empathy_correct": as_run.scores["dev"]["empathy"],
+            "empathy_erroneous": pearson(frame["empathy"].to_numpy(dtype=float), wrong)}
+
+
 def compare(frames: dict[str, pd.DataFrame], heads: dict[str, pd.DataFrame], regressor_params: dict[str, dict],
             floor_params: dict, scale_embeddings: bool = False, seed: int = 42,
-            frozen_floor: Floor | None = None, multitask_heads: dict[str, pd.DataFrame] | None = None) -> Comparison:
+            frozen_floor: Floor | None = None, multitask_heads: dict[str, pd.DataFrame] | None = None,
+            authors_params: dict[str, dict] | None = None) -> Comparison:
     """Fit every regressor of ``regressor_params`` on ``frames["fit"]`` (the fit split) and score it on
     ``frames["validation"]`` and ``frames["dev"]``; choose the best by validation average Pearson; run its
     ablations, score the encoders' own heads (``heads``: their predictions on validation and dev) and the
     TF-IDF + ridge floor; ``frozen_floor`` (see :func:`wassa_lib.floors.frozen_score_floor`) is one more row.
     ``multitask_heads`` (the joint encoder's own predictions on validation and dev; its embedding in the
     frames' ``mt_`` columns) adds the future-work rows: the chosen regressor over ``[mt ; person]``, and the
-    joint heads alone."""
+    joint heads alone. The as-run rows put each score's own embedding under the chosen regressor and under
+    each of ``authors_params`` (the authors' settings); the authors' MLP also measures their erroneous
+    submission on dev (:func:`erroneous_submission`)."""
     evaluate = {"validation": frames["validation"], "dev": frames["dev"]}
 
-    def fit(name: str, feature_set: str = "full") -> Scored:
+    def fit(name: str, feature_set: str = "full", params: dict | None = None, scale: bool | None = None) -> Scored:
         start = time.perf_counter()
-        pipeline = feature_pipeline(make_regressor(name, regressor_params[name], seed), feature_set, scale_embeddings)
+        hyper = regressor_params[name] if params is None else params
+        pipeline = feature_pipeline(make_regressor(name, hyper, seed), feature_set,
+                                    scale_embeddings if scale is None else scale)
         scored = fit_and_score(pipeline, frames["fit"], evaluate)
         logger.info("%-9s %-13s validation avg %.4f | dev avg %.4f | %.1f s", LABELS[name], feature_set,
                     scored.scores["validation"]["average"], scored.scores["dev"]["average"],
@@ -141,6 +201,14 @@ def compare(frames: dict[str, pd.DataFrame], heads: dict[str, pd.DataFrame], reg
     joint = None if multitask_heads is None else {
         "scored": fit(best, "multitask"),
         "heads": {split: score(frames[split], multitask_heads[split]) for split in ("validation", "dev")}}
+    as_run = own_embeddings(lambda feature_set, _: fit(best, feature_set), frames)
+    authors = {name: own_embeddings(lambda feature_set, target, n=name, p=params: fit(
+        n, feature_set, per_score_params(p, target), bool(p.get("standardise"))), frames)
+        for name, params in (authors_params or {}).items()}
+    erroneous = erroneous_submission(authors["mlp"] if "mlp" in authors else as_run, frames["dev"])
     return Comparison(regressors=results, best=best, ablations=ablations, floor=floor, frozen_floor=frozen_floor,
                       heads={split: score(frames[split], heads[split]) for split in ("validation", "dev")},
-                      multitask=joint and joint["scored"], multitask_heads=joint and joint["heads"])
+                      multitask=joint and joint["scored"], multitask_heads=joint and joint["heads"],
+                      as_run=as_run, authors=authors, erroneous={
+                          "regressor": "mlp" if "mlp" in authors else best,
+                          "settings": "the authors'" if "mlp" in authors else "the kit's", **erroneous})

@@ -81,15 +81,17 @@ def _check_one(key: str, value) -> None:
     elif key == "track1_pooling":
         if value not in POOLINGS:
             raise ValueError(f"{key}: must be one of {', '.join(POOLINGS)}, got {value!r}")
-    elif key == "track1_regressors":
-        from .regressors import RegressorConfig
+    elif key in ("track1_regressors", "track1_authors_regressors"):
+        from .comparison import per_score_params
+        from .regressors import TARGETS, RegressorConfig
 
         if not isinstance(value, dict) or not value:
             raise ValueError(f"{key}: expected a mapping of regressor names to hyperparameters, got {value!r}")
         for name, hyper in value.items():
             try:
-                RegressorConfig(name, hyper)
-            except ValueError as err:
+                for target in TARGETS if key == "track1_authors_regressors" else (None,):
+                    RegressorConfig(name, hyper if target is None else per_score_params(hyper, target))
+            except (ValueError, AttributeError) as err:
                 raise ValueError(f"{key}.{name}: {err}") from None
     elif key == "track1_floor":
         if not isinstance(value, dict) or set(value) != {"tfidf", "ridge"}:

@@ -168,3 +168,41 @@ def person_correlations(table: pd.DataFrame) -> plt.Figure:
     ax.set(title="Person features against the scores (train, Pearson r)", xlabel="Pearson r", ylabel="")
     fig.tight_layout()
     return fig
+
+
+def claims(verdicts: pd.DataFrame) -> plt.Figure:
+    """Each claim's mean difference (dot) and 95% interval (line) against zero, coloured by its verdict."""
+    colours = {"supported": "tab:green", "contradicted": "tab:red"}
+    import textwrap
+
+    rows = verdicts.iloc[::-1].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(12, 0.55 * len(rows) + 1.4))
+    for i, row in rows.iterrows():
+        colour = colours.get(row["verdict"], "tab:grey")
+        ax.plot([row["ci95_low"], row["ci95_high"]], [i, i], color=colour, linewidth=3, alpha=0.6)
+        ax.scatter([row["mean_difference"]], [i], color=colour, zorder=3)
+    ax.axvline(0, color="black", linewidth=1)
+    ax.set_yticks(range(len(rows)), [textwrap.fill(f"T{t}: {c}", 60) for t, c in zip(rows["track"], rows["claim"])],
+                  fontsize="x-small")
+    ax.set(title="The paper's claims on dev: difference and 95% interval\n(green supported, red contradicted, "
+                 "grey not decided by this data)", xlabel="difference (system a - system b)")
+    ax.title.set_fontsize("small")
+    fig.tight_layout()
+    return fig
+
+
+def seed_spread(table: pd.DataFrame, label: str, headline: str, title: str) -> plt.Figure:
+    """A table over seeds (:func:`wassa_lib.claims.aggregate`): the mean ``headline`` per row (bar), its standard
+    deviation (error bar) and each seed's own value (dots)."""
+    seeds = [c for c in table.columns if c.startswith(f"{headline}_seed")]
+    fig, ax = plt.subplots(figsize=(8, 0.4 * len(table) + 1.4))
+    y = range(len(table))
+    ax.barh(list(y), table[f"{headline}_mean"], xerr=table[f"{headline}_sd"].fillna(0), color="tab:blue", alpha=0.5,
+            capsize=3)
+    for column in seeds:
+        ax.scatter(table[column], list(y), color="black", s=10, zorder=3)
+    ax.set_yticks(list(y), table[label], fontsize="small")
+    ax.invert_yaxis()
+    ax.set(title=title, xlabel=f"{headline} (bar: mean over {len(seeds)} seeds, line: sd, dots: each seed)")
+    fig.tight_layout()
+    return fig
