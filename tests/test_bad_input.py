@@ -120,7 +120,7 @@ def test_invalid_yaml_is_one_line_with_line_and_column(tmp_path):
     ("max_train_samples: ten", "max_train_samples: expected an integer or null, got 'ten'"),
     ("valid_fraction: 0.2x", "valid_fraction: expected a number, got '0.2x'"),
     ("track1_training: {model: tiny-encoder, epochs: three}", "track1_training.epochs: expected a number, got 'three'"),
-    ("track1_pooling: max", "track1_pooling: must be one of cls, mean, got 'max'"),
+    ("track1_pooling: max", "track1_pooling: must be one of pooler, cls, mean, got 'max'"),
     ("seeds: [1, two]", "seeds: expected a non-empty list of integers"),
     ("track2_incremental: {max_train_samples: -3}", "track2_incremental.max_train_samples: must be positive"),
     ("track1_regressors: {svr: {C: 1.0, gamma_typo: 2}}", "track1_regressors.svr: unknown hyperparameter(s) gamma_typo"),

@@ -247,3 +247,22 @@ def test_tune_runs_notebooks_01_02_04_once_per_grid_point_with_its_rates(kit, mo
         assert params["track2_incremental"] == load_params("smoke")["track2_incremental"]  # stage 1 keeps its rate
     with pytest.raises(RunError, match="drop --only"):
         run.run_tuning("smoke", output_dir=str(kit / "out"), only=["02"])
+
+
+def test_the_paper_text_layer_differs_from_the_paper_profile_exactly_by_the_listed_settings():
+    from wassa_lib.paper import TEXT_VS_CODE, params_differences, settings_table
+
+    text = load_params("paper", layers=[REPO / "params" / "layers" / "paper-text.yaml"])
+    assert params_differences(text, load_params("paper")) == TEXT_VS_CODE
+    rows = {row["setting"]: row for row in settings_table(load_params("paper"))}
+    assert rows["Track-1 embedding (pooling)"]["kit"] == TEXT_VS_CODE["track1_pooling"][1]
+    assert all(row["paper"] and row["authors_code"] for row in rows.values())
+
+
+def test_the_paper_profile_carries_the_authors_settings_where_the_paper_is_silent():
+    params = load_params("paper")
+    assert params["track1_training"]["epochs"] == 10 and params["track1_training"]["batch_size"] == 32
+    assert params["track1_training"].get("warmup_ratio", 0.0) == 0.0
+    t5 = {m["name"]: m["training"] for m in params["track2_models"]}["t5-base-finetuned-emotion"]
+    assert (t5["epochs"], t5["batch_size"], t5["max_length"], t5["learning_rate"], t5["weight_decay"]) == \
+        (10, 8, 320, 3.0e-5, 0.001)

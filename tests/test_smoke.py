@@ -120,8 +120,10 @@ def test_the_manifest_lists_what_the_paper_leaves_open_beside_the_kits_choice(sm
     rows = {row["setting"]: row for row in manifest["paper_settings"]}
     params = manifest["params"]
     assert rows["Track-1 epochs"]["kit"] == params["track1_training"]["epochs"]
-    assert rows["Track-1 pooling"] == {"setting": "Track-1 pooling", "paper": "not given",
-                                       "kit": params["track1_pooling"], "params_key": "track1_pooling"}
+    assert rows["Track-1 embedding (pooling)"] == {
+        "setting": "Track-1 embedding (pooling)", "paper": "the pooled output",
+        "authors_code": "the [CLS] token's last hidden state", "kit": params["track1_pooling"],
+        "params_key": "track1_pooling"}
     assert rows["Track-2 epochs, batch, max length, warmup"]["kit"] == params["track2_models"]
     assert rows["which Track-2 model goes to test"]["kit"] == "chosen on the validation split"
     assert all(row["kit"] is not None for row in rows.values())
@@ -137,7 +139,7 @@ def test_each_fine_tuning_records_its_validation_curve_and_kept_epoch(smoke_run)
         assert record["stopped_by"] == ("patience" if record["epochs_run"] < record["epochs"] else "cap"), name
         assert len(record["dev_by_epoch"]) == record["epochs_run"], name
     probe = m["02_track1_finetune"]["pooling_probe"]
-    assert set(probe) == {"cls", "mean"} and all(-1 <= v <= 1 for v in probe.values())
+    assert set(probe) == {"pooler", "cls", "mean"} and all(-1 <= v <= 1 for v in probe.values())
 
 
 def test_every_figure_is_shown_in_the_notebook_that_makes_it_and_no_warning_reaches_stderr(smoke_run):

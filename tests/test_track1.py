@@ -66,13 +66,16 @@ def test_embeddings_have_one_row_per_essay_in_order(run_dir):
     np.testing.assert_allclose(alone[::-1], emb.distress, rtol=1e-4, atol=1e-5)
 
 
-def test_cls_and_mean_pooling_differ_and_unknown_pooling_fails(run_dir):
+def test_the_three_poolings_differ_and_unknown_pooling_fails(run_dir):
     tuned, texts = run_dir["models"]["empathy"], run_dir["dev"]["essay"].tolist()
-    cls, heads = track1.encode(tuned, texts, "cls", 64)
+    pooler, heads = track1.encode(tuned, texts, "pooler", 64)
+    cls, _ = track1.encode(tuned, texts, "cls", 64)
     mean, heads_again = track1.encode(tuned, texts, "mean", 64)
-    assert cls.shape == mean.shape and not np.allclose(cls, mean)
+    assert pooler.shape == cls.shape == mean.shape
+    assert not np.allclose(cls, mean) and not np.allclose(pooler, cls)
+    assert np.abs(pooler).max() <= 1.0  # the pooler's tanh
     np.testing.assert_allclose(heads, heads_again, rtol=1e-5)
-    with pytest.raises(ValueError, match="pooling must be one of cls, mean"):
+    with pytest.raises(ValueError, match="pooling must be one of pooler, cls, mean"):
         track1.encode(tuned, texts, "max", 64)
 
 
@@ -211,4 +214,4 @@ def test_the_joint_encoder_has_two_heads_and_its_embeddings_round_trip(run_dir, 
 
 def test_pooling_probe_scores_both_poolings_on_validation(run_dir):
     probe = track1.pooling_probe(run_dir["models"], run_dir["fit"], run_dir["valid"], 64, 16)
-    assert set(probe) == {"cls", "mean"} and all(-1 <= v <= 1 for v in probe.values())
+    assert set(probe) == {"pooler", "cls", "mean"} and all(-1 <= v <= 1 for v in probe.values())

@@ -16,7 +16,6 @@ logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
-POOLINGS = ("cls", "mean")
 
 
 def _describe(hint) -> str:

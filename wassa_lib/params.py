@@ -14,7 +14,8 @@ from typing import Sequence
 
 import yaml
 
-from .config import POOLINGS, REPO_ROOT, RunConfig, TrainingConfig
+from .config import REPO_ROOT, RunConfig, TrainingConfig
+from .pooling import POOLINGS
 
 PARAMS_DIR = REPO_ROOT / "params"
 

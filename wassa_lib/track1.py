@@ -36,7 +36,8 @@ from sklearn.preprocessing import StandardScaler
 from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, EvalPrediction,
                           PreTrainedModel, PreTrainedTokenizerBase, Trainer)
 
-from .config import POOLINGS, TrainingConfig
+from .config import TrainingConfig
+from .pooling import POOLINGS, pool
 from .data import PERSON_FEATURES, SCORES
 from .features import embedding_columns
 from .metrics import pearson, track1_scores
@@ -230,16 +231,6 @@ def fine_tune(score: str, fit: pd.DataFrame, valid: pd.DataFrame, cfg: TrainingC
     return tuned
 
 
-def _pool(output, attention_mask: torch.Tensor, pooling: str) -> torch.Tensor:
-    """``cls``: the pooled output the head reads (BERT's pooler over [CLS]; the raw [CLS] state where the
-    encoder has no pooler); ``mean``: the attention-masked mean of the last hidden states."""
-    if pooling == "cls":
-        pooled = getattr(output, "pooler_output", None)
-        return pooled if pooled is not None else output.last_hidden_state[:, 0]
-    mask = attention_mask.unsqueeze(-1).to(output.last_hidden_state.dtype)
-    return (output.last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-
-
 def encode(tuned: FineTuned, texts: Sequence[str], pooling: str, max_length: int, batch_size: int = 64,
            precision: str = "auto") -> tuple[np.ndarray, np.ndarray]:
     """Essay embeddings and head predictions (in score units) of a fine-tuned encoder, in input order.
@@ -268,8 +259,9 @@ def encode_pooled(tuned: FineTuned, texts: Sequence[str], poolings: Sequence[str
             for rows, batch in sorted_batches(tuned.tokenizer, texts, max_length, batch_size, device):
                 logits = model(**batch).logits.float()
                 for pooling in poolings:
-                    embeddings[pooling][rows] = _pool(captured["out"], batch["attention_mask"],
-                                                      pooling).float().cpu().numpy()
+                    out = captured["out"]
+                    embeddings[pooling][rows] = pool(out.last_hidden_state, batch["attention_mask"], pooling,
+                                                     getattr(out, "pooler_output", None)).float().cpu().numpy()
                 heads[rows] = logits.cpu().numpy()
     finally:
         hook.remove()
@@ -288,11 +280,12 @@ def pooling_probe(models: dict[str, FineTuned], fit: pd.DataFrame, valid: pd.Dat
     from .floors import ALPHA_GRID, choose_on_validation
 
     texts = [*fit["essay"], *valid["essay"]]
-    encoded = {score: encode_pooled(models[score], texts, POOLINGS, max_length, batch_size, precision)[0]
+    poolings = [p for p in POOLINGS if p != "pooler" or getattr(models[SCORES[0]].model.base_model, "pooler", None)]
+    encoded = {score: encode_pooled(models[score], texts, poolings, max_length, batch_size, precision)[0]
                for score in SCORES}
     targets = fit[list(SCORES)].to_numpy()
     probe = {}
-    for pooling in POOLINGS:
+    for pooling in poolings:
         x = np.hstack([encoded[score][pooling] for score in SCORES])
         x_fit, x_valid = x[:len(fit)], x[len(fit):]
         make = lambda a: make_pipeline(StandardScaler(), Ridge(alpha=a))  # noqa: E731

@@ -6,7 +6,8 @@ The paper (§4.2) feeds the *pooled [CLS] output* into the linear layer (``pooli
 all-MiniLM-L6-v2 was trained through mean pooling: its pooler output hardly varies between essays
 (a per-dimension spread of about 0.03 on the training essays), so a linear layer on it stays on the
 label priors. ``cls`` reads the [CLS] token's last hidden state (what the authors' Track-1 code
-reads) and ``mean`` the masked mean of the last hidden states (how that model was trained).
+reads) and ``mean`` the masked mean of the last hidden states (how that model was trained);
+see :mod:`wassa_lib.pooling`.
 """
 from __future__ import annotations
 
@@ -20,21 +21,9 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, PretrainedConfig
 from transformers.modeling_outputs import SequenceClassifierOutput
 
-POOLINGS = ("pooler", "cls", "mean")
+from ..pooling import POOLINGS, pool
+
 HEAD_FILE = "classifier.json"
-
-
-def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, pooling: str,
-         pooler_output: torch.Tensor | None = None) -> torch.Tensor:
-    """One vector per essay from the encoder's last hidden states (``pooling``: one of :data:`POOLINGS`)."""
-    if pooling == "pooler":
-        if pooler_output is None:
-            raise ValueError("pooling 'pooler': this encoder has no pooler; use cls or mean")
-        return pooler_output
-    if pooling == "cls":
-        return hidden[:, 0]
-    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
 
 
 class PooledClassifier(nn.Module):

@@ -11,7 +11,7 @@ from .. import paper
 from ..carer import CarerSplits
 from ..config import TrainingConfig, check_types
 from ..data import subsample
-from .classifier import POOLINGS
+from ..pooling import POOLINGS
 
 FAMILIES = ("classification", "generation")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
