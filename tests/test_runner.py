@@ -266,3 +266,9 @@ def test_the_paper_profile_carries_the_authors_settings_where_the_paper_is_silen
     t5 = {m["name"]: m["training"] for m in params["track2_models"]}["t5-base-finetuned-emotion"]
     assert (t5["epochs"], t5["batch_size"], t5["max_length"], t5["learning_rate"], t5["weight_decay"]) == \
         (10, 8, 320, 3.0e-5, 0.001)
+
+
+def test_rerun_runs_finished_notebooks_again_with_resume_on(kit):
+    _runner(kit).run()
+    _runner(kit, only=["02"], rerun=True).run()
+    assert _calls(kit)[-1] == "02_b tiny True" and len(_calls(kit)) == 4

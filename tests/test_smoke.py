@@ -138,7 +138,7 @@ def test_each_fine_tuning_records_its_validation_curve_and_kept_epoch(smoke_run)
         assert record["best_epoch"] == int(np.argmax(curve)) + 1, name
         assert record["stopped_by"] == ("patience" if record["epochs_run"] < record["epochs"] else "cap"), name
         assert len(record["dev_by_epoch"]) == record["epochs_run"], name
-    probe = m["02_track1_finetune"]["pooling_probe"]
+    probe = m["02_track1_finetune"]["carried_by_pooling"]
     assert set(probe) == {"pooler", "cls", "mean"} and all(-1 <= v <= 1 for v in probe.values())
 
 

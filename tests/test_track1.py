@@ -212,6 +212,15 @@ def test_the_joint_encoder_has_two_heads_and_its_embeddings_round_trip(run_dir, 
                                atol=1e-5)
 
 
-def test_pooling_probe_scores_both_poolings_on_validation(run_dir):
-    probe = track1.pooling_probe(run_dir["models"], run_dir["fit"], run_dir["valid"], 64, 16)
+def test_the_carried_system_is_scored_on_validation_for_every_pooling(run_dir):
+    from wassa_lib.comparison import best_on_validation
+    from wassa_lib.features import feature_frame
+
+    params = {"svr": {"C": 1.0}, "mlp": {"hidden_layer_sizes": [8], "max_iter": 50}}
+    probe = track1.carried_by_pooling(run_dir["models"], run_dir["fit"], run_dir["valid"], 64, params, batch_size=16)
+    fit, valid = run_dir["fit"], run_dir["valid"]
+    frames = {name: feature_frame(frame, *(track1.encode(run_dir["models"][s], frame["essay"].tolist(), "mean", 64)[0]
+                                           for s in ("empathy", "distress")))
+              for name, frame in (("fit", fit), ("validation", valid))}
+    assert probe["mean"] == pytest.approx(best_on_validation(frames, params)[1], abs=1e-3)
     assert set(probe) == {"pooler", "cls", "mean"} and all(-1 <= v <= 1 for v in probe.values())

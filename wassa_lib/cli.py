@@ -18,6 +18,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a YAML file laid over the profile (repeatable), e.g. params/layers/random-init.yaml")
     p_run.add_argument("--resume", action="store_true",
                        help="continue an interrupted run: skip finished notebooks, resume training checkpoints")
+    p_run.add_argument("--rerun", action="store_true",
+                       help="run the selected notebooks again with the current code, reusing every finished model "
+                            "whose settings match (implies --resume)")
     p_run.add_argument("--data-dir", help="WASSA data directory (default: $WASSA_DATA_DIR, else data/wassa2021)")
     p_run.add_argument("--output-dir", help="run folder (default: outputs/<profile>)")
     p_run.add_argument("--quiet", action="store_true", help="do not echo the notebooks' cell output")
@@ -59,8 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
-        return run.main_run(args.profile, args.only, args.resume, args.data_dir, args.output_dir, args.quiet,
-                            args.seed, args.params, args.seeds, args.tune)
+        return run.main_run(args.profile, only=args.only, resume=args.resume, rerun=args.rerun, data_dir=args.data_dir,
+                            output_dir=args.output_dir, quiet=args.quiet, seed=args.seed, layers=args.params,
+                            seeds=args.seeds, tune=args.tune)
     if args.command == "predict":
         from .predict import main_predict
 

@@ -167,6 +167,18 @@ def erroneous_submission(as_run: Scored, frame: pd.DataFrame) -> dict[str, float
             "empathy_erroneous": pearson(frame["empathy"].to_numpy(dtype=float), wrong)}
 
 
+def best_on_validation(frames: dict[str, pd.DataFrame], regressor_params: dict[str, dict],
+                       scale_embeddings: bool = False, seed: int = 42) -> tuple[str, float]:
+    """``(name, validation average Pearson)`` of the regressor of ``regressor_params`` that scores best on
+    ``frames["validation"]`` over ``[emp ; dis ; person]``, each fitted on ``frames["fit"]``: what
+    :func:`compare` would choose."""
+    scores = {name: fit_and_score(feature_pipeline(make_regressor(name, params, seed), "full", scale_embeddings),
+                                  frames["fit"], {"validation": frames["validation"]}).scores["validation"]["average"]
+              for name, params in regressor_params.items()}
+    best = max(scores, key=scores.get)
+    return best, scores[best]
+
+
 def compare(frames: dict[str, pd.DataFrame], heads: dict[str, pd.DataFrame], regressor_params: dict[str, dict],
             floor_params: dict, scale_embeddings: bool = False, seed: int = 42,
             frozen_floor: Floor | None = None, multitask_heads: dict[str, pd.DataFrame] | None = None,

@@ -150,6 +150,7 @@ class Runner:
     only: Sequence[str] | None = None
     layers: Sequence[str] = ()
     resume: bool = False
+    rerun: bool = False
     data_dir: str | None = None
     output_dir: str | None = None
     seed: int | None = None
@@ -162,6 +163,7 @@ class Runner:
     params: dict = field(init=False)
 
     def __post_init__(self) -> None:
+        self.resume = self.resume or self.rerun  # a rerun reuses the finished models
         self.params, self.origins = load_params_with_origins(self.profile, self.params_dir, self.layers)
         for key, value in self.overrides.items():  # a tuning run's learning rates
             self.params[key] = value
@@ -270,7 +272,8 @@ class Runner:
         for i, nb in enumerate(notebooks, 1):
             record = manifest["notebooks"].get(nb.stem, {})
             digest = self._digest(nb)
-            if self.resume and record.get("status") == DONE and not changed and record.get("params_digest") == digest:
+            if (self.resume and not self.rerun and record.get("status") == DONE and not changed
+                    and record.get("params_digest") == digest):
                 self.echo(f"[{i}/{len(notebooks)}] {nb.stem}: done in an earlier run, skipped")
                 continue
             if self.resume and record.get("status") == DONE:
@@ -415,7 +418,7 @@ _STOP_SIGNALS = ("SIGTERM", "SIGHUP")  # a scheduler, a time-out, a container st
 
 def main_run(profile: str, only: Sequence[str] | None = None, resume: bool = False, data_dir: str | None = None,
              output_dir: str | None = None, quiet: bool = False, seed: int | None = None, layers: Sequence[str] = (),
-             seeds: Sequence[int] | None = None, tune: bool = False, **runner_kwargs) -> int:
+             seeds: Sequence[int] | None = None, tune: bool = False, rerun: bool = False, **runner_kwargs) -> int:
     """CLI entry: a failure becomes one line on stderr and exit status 1; Ctrl-C one line and 130, SIGTERM
     or SIGHUP one line and 143 (the notebook is marked interrupted, its kernel shut down)."""
     stopped_by: list[str] = []
@@ -428,7 +431,7 @@ def main_run(profile: str, only: Sequence[str] | None = None, resume: bool = Fal
                 if hasattr(signal, sig)}
     try:
         return _main_run(profile, only, resume, data_dir, output_dir, quiet, seed, layers, seeds, tune,
-                         stopped_by, **runner_kwargs)
+                         stopped_by, rerun=rerun, **runner_kwargs)
     finally:
         for sig, handler in previous.items():
             signal.signal(getattr(signal, sig), handler)

@@ -30,9 +30,6 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.linear_model import Ridge
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, EvalPrediction,
                           PreTrainedModel, PreTrainedTokenizerBase, Trainer)
 
@@ -40,7 +37,7 @@ from .config import TrainingConfig
 from .pooling import POOLINGS, pool
 from .data import PERSON_FEATURES, SCORES
 from .features import embedding_columns
-from .metrics import pearson, track1_scores
+from .metrics import pearson
 from .models import load_model
 from .training import (autocast, checkpoint_dir, is_main_process, reusable_record, set_attention_dropout, sorted_batches,
                        tokenize_frame, train, training_arguments, wait_for_everyone)
@@ -269,30 +266,26 @@ def encode_pooled(tuned: FineTuned, texts: Sequence[str], poolings: Sequence[str
     return embeddings, heads[:, 0] if heads.shape[1] == 1 else heads
 
 
-def pooling_probe(models: dict[str, FineTuned], fit: pd.DataFrame, valid: pd.DataFrame, max_length: int,
-                  batch_size: int = 64, precision: str = "auto") -> dict[str, float]:
-    """Validation average Pearson of a linear probe over ``[empathy ; distress]`` embeddings, per pooling.
-
-    The probe is a standardised ridge per score, fitted on ``fit``, its alpha chosen on ``valid`` (the
-    floors' grid); it compares the poolings on the validation split alone, without the person features
-    and the regressors that notebook 03 chooses later.
-    """
-    from .floors import ALPHA_GRID, choose_on_validation
+def carried_by_pooling(models: dict[str, FineTuned], fit: pd.DataFrame, valid: pd.DataFrame, max_length: int,
+                       regressor_params: dict[str, dict], scale_embeddings: bool = False, seed: int = 42,
+                       batch_size: int = 64, precision: str = "auto") -> dict[str, float]:
+    """Per pooling, the validation average Pearson of the system notebook 03 would carry with it: the best of
+    the profile's regressors over ``[empathy ; distress ; person features]``, fitted on ``fit`` (the tuning
+    criterion of the Track-1 rate and pooling; dev plays no part)."""
+    from .comparison import best_on_validation
+    from .features import feature_frame
 
     texts = [*fit["essay"], *valid["essay"]]
     poolings = [p for p in POOLINGS if p != "pooler" or getattr(models[SCORES[0]].model.base_model, "pooler", None)]
     encoded = {score: encode_pooled(models[score], texts, poolings, max_length, batch_size, precision)[0]
                for score in SCORES}
-    targets = fit[list(SCORES)].to_numpy()
-    probe = {}
+    scores = {}
     for pooling in poolings:
-        x = np.hstack([encoded[score][pooling] for score in SCORES])
-        x_fit, x_valid = x[:len(fit)], x[len(fit):]
-        make = lambda a: make_pipeline(StandardScaler(), Ridge(alpha=a))  # noqa: E731
-        probe[pooling] = choose_on_validation(make, ALPHA_GRID, x_fit, targets, x_valid,
-                                              lambda pred: track1_scores(*valid[list(SCORES)].T.to_numpy(),
-                                                                         *pred.T)["average"])[2]
-    return probe
+        frames = {split: feature_frame(frame, encoded["empathy"][pooling][rows], encoded["distress"][pooling][rows])
+                  for split, frame, rows in (("fit", fit, slice(0, len(fit))), ("validation", valid,
+                                                                              slice(len(fit), None)))}
+        scores[pooling] = best_on_validation(frames, regressor_params, scale_embeddings, seed)[1]
+    return scores
 
 
 @dataclass

@@ -4,10 +4,14 @@
 profile's ``tuning_learning_rates`` grid, into ``<run folder>-tune<i>``. At point ``i`` the Track-1
 encoders train at the ``i``-th ``track1`` rate, every classification row of Table 4 at the ``i``-th
 ``classification`` rate and every generation row (with or without the CARER stage; stage 1 keeps its
-own rate) at the ``i``-th ``generation`` rate. Each fine-tuning keeps its best epoch on validation, so
-the epochs are tuned with the rate; notebook 02 also probes the Track-1 pooling on validation
-(:func:`wassa_lib.track1.pooling_probe`). Notebook 05 collects the runs into ``tuning.csv``: what was
-tried, its validation score, what was kept, and whether the profile uses it. Dev and test play no part.
+own rate) at the ``i``-th ``generation`` rate. Each fine-tuning stops early and keeps its best epoch on
+validation, so the epochs are tuned with the rate.
+
+The criterion is the validation score of what goes to test: for Track 1, the best of the profile's
+regressors over ``[embeddings ; person features]`` for each rate and pooling
+(:func:`wassa_lib.track1.carried_by_pooling`, recorded by notebook 02); for Track 2, each model's own
+validation macro-F1. Notebook 05 collects the runs into ``tuning.csv``: what was tried, its validation
+score, what was kept, and whether the profile uses it. Dev and test play no part.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ import pandas as pd
 FAMILIES = ("track1", "classification", "generation")
 NOTEBOOKS = ("01", "02", "04")
 TRACK1_SYSTEM = "Track-1 encoders (empathy, distress)"
+CARRIED_METRIC = "validation average Pearson of the best regressor over [emp ; dis ; person]"
 
 
 def check_grid(grid) -> dict[str, list[float]]:
@@ -85,13 +90,13 @@ def _rows(point: int, run: Path) -> list[dict]:
     params = _run_params(run)
     encoders, track2 = _read(run, "02_track1_finetune"), _read(run, "04_track2")
     trained = [encoders["training"][f"track1_{score}"] for score in ("empathy", "distress")]
+    carried = encoders["carried_by_pooling"]
     rows = [{"track": 1, "system": TRACK1_SYSTEM, "family": "track1", "setting": "learning_rate",
-             "value": params["track1_training"]["learning_rate"],
-             "metric": "validation Pearson, mean of the two encoders",
-             "validation": sum(e["validation_pearson"] for e in encoders["encoders"]) / len(encoders["encoders"]),
+             "value": params["track1_training"]["learning_rate"], "metric": CARRIED_METRIC + ", best pooling",
+             "validation": max(carried.values()),
              "best_epoch": "/".join(str(record.get("best_epoch")) for record in trained),
              "validation_by_epoch": json.dumps([record.get("validation_by_epoch") for record in trained]),
-             "point": point, "pooling_probe": encoders.get("pooling_probe")}]
+             "point": point, "carried_by_pooling": carried}]
     for entry in params["track2_models"]:
         name = entry["name"]
         record = track2["training"].get(f"track2_{name}", {})
@@ -123,12 +128,13 @@ def tuning_table(run_dir: str | Path, params: dict) -> pd.DataFrame | None:
     """``tuning.csv``: one row per system and value tried, its validation score and best epoch, ``kept``
     (the best validation score of the system's values; on a tie the profile's own) and ``in_profile``
     (the profile ``params`` use it). The Track-1 pooling rows come from the tuning run of the kept Track-1
-    learning rate. None where the profile has no tuning runs."""
+    learning rate, so the rate and the pooling kept are the best pair. None where the profile has no tuning
+    runs."""
     runs = tuning_runs(run_dir, points(params))
     if not runs:
         return None
     frame = pd.DataFrame([row for point, run in runs.items() for row in _rows(point, run)])
-    probes = frame.pop("pooling_probe")
+    probes = frame.pop("carried_by_pooling")
     frame["in_profile"] = _in_profile(frame, params)
     frame["kept"] = False
     for _, group in frame.groupby("system", sort=False):
@@ -137,7 +143,7 @@ def tuning_table(run_dir: str | Path, params: dict) -> pd.DataFrame | None:
     kept_track1 = frame[(frame["system"] == TRACK1_SYSTEM) & frame["kept"]].index[0]
     probe = probes[kept_track1] or {}
     pooling = [{"track": 1, "system": TRACK1_SYSTEM, "family": "track1", "setting": "pooling", "value": name,
-                "metric": "validation average Pearson of a ridge probe over [empathy ; distress]",
+                "metric": CARRIED_METRIC,
                 "validation": score, "best_epoch": "", "validation_by_epoch": "",
                 "point": frame.at[kept_track1, "point"], "kept": score == max(probe.values())}
                for name, score in probe.items()]
