@@ -1,0 +1,239 @@
+"""The numbers of the docs, rendered from a recorded run so that they cannot drift from it.
+
+``python -m wassa_lib report`` writes ``docs/results.md`` and the results block of ``README.md``
+(between ``<!-- results:begin -->`` and ``<!-- results:end -->``) from ``outputs/cpu``, and the settings
+table of ``docs/paper-vs-kit.md`` from the params; ``--check`` only says which file differs (a test runs it).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from .config import REPO_ROOT
+
+logger = logging.getLogger(__name__)
+RUN_DIR = REPO_ROOT / "outputs" / "cpu"
+BLOCKS = {"README.md": "results", "docs/paper-vs-kit.md": "settings"}
+
+
+def _table(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
+    return frame.to_markdown(index=False, floatfmt=floatfmt)
+
+
+def _pm(mean: float, sd: float) -> str:
+    return f"{mean:.3f} ± {sd:.3f}" if pd.notna(sd) else f"{mean:.3f}"
+
+
+class Run:
+    """What the docs read from one recorded run folder."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.dir = Path(run_dir)
+        self.manifest = json.loads((self.dir / "manifest.json").read_text(encoding="utf-8"))
+
+    def table(self, name: str) -> pd.DataFrame:
+        return pd.read_csv(self.dir / "tables" / f"{name}.csv")
+
+    def metrics(self, name: str) -> dict:
+        return json.loads((self.dir / "metrics" / f"{name}.json").read_text(encoding="utf-8"))
+
+    def has(self, name: str) -> bool:
+        return (self.dir / "tables" / f"{name}.csv").is_file()
+
+    @property
+    def seeds(self) -> list[int]:
+        return self.metrics("05_claims")["seeds"]
+
+    def provenance(self) -> str:
+        """One paragraph: profile, data, seeds, commits, machine."""
+        m = self.manifest
+        commits = sorted({nb.get("git_commit", "")[:7] for nb in m["notebooks"].values() if nb.get("git_commit")})
+        machine = m.get("machine", {})
+        cpu = machine.get("cpu") or machine.get("processor") or machine.get("platform", "")
+        return (f"Profile `{m['profile']}`, the WASSA 2021 release and CARER (sha256 of every file in "
+                f"`outputs/cpu/manifest.json`), seeds {', '.join(map(str, self.seeds))}, notebooks executed at "
+                f"commit{'s' if len(commits) > 1 else ''} {', '.join(f'`{c}`' for c in commits)}; machine: "
+                f"{machine.get('cpu_count', '?')} CPU cores, {cpu}, no GPU.")
+
+
+def readme_block(run: Run) -> str:
+    """At most ten lines for the README: the carried systems against the paper, and the claims' verdicts."""
+    t2 = run.table("table2_seeds")
+    chosen = run.metrics("03_regressor_comparison")["best_regressor"]
+    from .regressors import LABELS
+
+    row = t2[(t2["kind"] == "regressor") & (t2["system"] == LABELS[chosen])].iloc[0]
+    paper2 = run.table("table2").query("source != 'this kit'")
+    best_paper = paper2[paper2["system"].str.endswith("*")]["average"].iloc[0]
+    t4 = run.table("table4_seeds")
+    selected = run.metrics("04_track2")["selected"]
+    r4 = t4[t4["model"] == selected].iloc[0]
+    t5 = run.table("table5_seeds").set_index("metric").loc["macro_f1"]
+    claims = run.table("claims")
+    counts = claims["verdict"].value_counts()
+    return "\n".join([
+        f"| over seeds {', '.join(map(str, run.seeds))} (cpu profile, MiniLM, 2 CPU cores) | this kit | the paper (BERT/T5, GPU) |",
+        "|---|---:|---:|",
+        f"| Track 1, dev average Pearson of the carried system ({LABELS[chosen]}, chosen on validation) | "
+        f"{_pm(row['average_mean'], row['average_sd'])} | {best_paper:.3f} |",
+        f"| Track 2, dev macro-F1 of the carried model ({selected}) | {_pm(r4['macro_f1_mean'], r4['macro_f1_sd'])} | "
+        f"{r4['paper_macro_f1']:.3f} |",
+        f"| Track 2, test macro-F1 | {_pm(t5['ours_mean'], t5['ours_sd'])} | {t5['paper']:.3f} |",
+        "",
+        f"Claims ({len(claims)}): " + ", ".join(f"{n} {v}" for v, n in counts.items())
+        + ". Every table, verdict and figure: [docs/results.md](docs/results.md).",
+    ])
+
+
+def _stopping(run: Run) -> pd.DataFrame:
+    """Where every fine-tuning of every seed stopped."""
+    from .claims import seed_run_dir
+
+    rows = []
+    for seed in run.seeds:
+        folder = run.dir if seed == run.seeds[0] else seed_run_dir(run.dir, seed)
+        for notebook in ("02_track1_finetune", "04_track2"):
+            training = json.loads((folder / "metrics" / f"{notebook}.json").read_text(encoding="utf-8"))["training"]
+            for name, record in training.items():
+                rows.append({"model": name.removeprefix("track1_").removeprefix("track2_"), "seed": seed,
+                             "kept/run": f"{record['best_epoch']}/{record['epochs_run']}",
+                             "stopped_by": record["stopped_by"]})
+    frame = pd.DataFrame(rows)
+    wide = frame.pivot_table(index="model", columns="seed", values="kept/run", aggfunc="first", sort=False)
+    wide.columns = [f"seed {c}: kept/run" for c in wide.columns]
+    by_cap = frame[frame["stopped_by"] == "cap"].groupby("model", sort=False)["seed"].apply(
+        lambda s: " ".join(map(str, s)))
+    return wide.assign(stopped_by_the_cap_in_seeds=by_cap.reindex(wide.index).fillna("none")).reset_index()
+
+
+def results_page(run: Run) -> str:
+    """``docs/results.md``."""
+    t2 = run.table("table2_seeds")
+    cols2 = ["kind", "system", "distress_mean", "empathy_mean", "average_mean", "average_sd", "validation_average_mean"]
+    paper2 = run.table("table2").query("source != 'this kit'")[["system", "distress", "empathy", "average"]]
+    t4 = run.table("table4_seeds")
+    cols4 = ["model", "paper_model", "paper_macro_f1", "valid_macro_f1_mean", "macro_f1_mean", "macro_f1_sd",
+             "accuracy_mean"]
+    parts = [
+        "# Results of the recorded cpu run",
+        "",
+        "<!-- rendered by `python -m wassa_lib report` from outputs/cpu; do not edit by hand -->",
+        "",
+        run.provenance(),
+        "Every number is the mean over the seeds (± its standard deviation where shown); the paper's numbers are "
+        "the paper's, on BERT, T5 and Pegasus on a GPU, printed beside ours for orientation only.",
+        "",
+        "## Where each model stopped",
+        "Every fine-tuning trains up to 10 epochs and stops once validation has not improved for 2; "
+        "`kept/run` is the epoch kept and the epochs run.",
+        "",
+        _table(_stopping(run)),
+        "",
+        "![validation curves, Track 1](../outputs/cpu/figures/track1_validation_curves.png)",
+        "![validation curves, Track 2](../outputs/cpu/figures/track2_validation_curves.png)",
+        "",
+        "## Table 2: Track 1 on dev (average Pearson of empathy and distress)",
+        "",
+        _table(t2[[c for c in cols2 if c in t2.columns]]),
+        "",
+        "The paper's Table 2 (its submission marked `*`):",
+        "",
+        _table(paper2),
+        "",
+        "![Table 2 over seeds](../outputs/cpu/figures/table2_seeds.png)",
+        "",
+        "## The authors' erroneous submission, measured on dev",
+        "The empathy regressor of the authors' code read the distress encoder's embedding at test time; the same "
+        "mistake made on dev (the authors' MLP settings, each score's own embedding):",
+        "",
+        _table(run.table("erroneous_submission_seeds")),
+        "",
+        "## Table 4: Track 2 on dev (macro-F1)",
+        "",
+        _table(t4[[c for c in cols4 if c in t4.columns]]),
+        "",
+        "![Table 4 over seeds](../outputs/cpu/figures/table4_seeds.png)",
+        "",
+        "## Table 5: Track 2 on test",
+        "",
+        _table(run.table("table5_seeds")[["metric", "paper", "best_in_task", "ours_mean", "ours_sd"]]
+               .merge(run.table("table5_ensemble"), on="metric")),
+        "",
+        "## Which system each seed chose (on validation)",
+        "",
+        _table(run.table("choice_seeds")),
+        "",
+        "## The paper's claims",
+        "A claim compares two systems on dev; its interval pools a paired bootstrap over the dev essays within "
+        "each seed. *supported*: the 95% interval lies above 0; *contradicted*: below; *not decided by this "
+        "data*: it contains 0. The two rows on choosing on dev use a t-interval over the seeds.",
+        "",
+        _table(run.table("claims")[["track", "claim", "mean_difference", "ci95_low", "ci95_high", "verdict"]],
+               ".4f"),
+        "",
+        "![claims](../outputs/cpu/figures/claims.png)",
+        "",
+        "## What choosing on dev was worth",
+        "The authors' code chose its epochs and regressor on the dev set it reported, and predicted Track 2 "
+        "with the last epoch's model, counting an invalid generation as `neutral`. Each row puts the dev score "
+        "of what that way picks beside what the kit's way (validation) picks:",
+        "",
+        _table(run.table("dev_selection"), ".4f"),
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def settings_block() -> str:
+    """The three-column settings table of the paper profile (and the cpu profile's value where it differs)."""
+    from .paper import settings_table
+    from .params import load_params
+
+    paper = settings_table(load_params("paper"))
+    cpu = {row["setting"]: row["kit"] for row in settings_table(load_params("cpu"))}
+
+    def short(value, key: str | None, profile: str) -> str:
+        return f"`{key}` in `params/{profile}.yaml`" if isinstance(value, (list, dict)) else str(value)
+
+    rows = [{"setting": r["setting"], "the paper's text": r["paper"], "the authors' code": r["authors_code"],
+             "paper profile": short(r["kit"], r["params_key"], "paper"),
+             "cpu profile": "the same" if cpu[r["setting"]] == r["kit"] else
+             short(cpu[r["setting"]], r["params_key"], "base")} for r in paper]
+    return pd.DataFrame(rows).to_markdown(index=False)
+
+
+def _replace_block(text: str, name: str, body: str) -> str:
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    if begin not in text or end not in text:
+        raise ValueError(f"no {begin} ... {end} block")
+    head, rest = text.split(begin, 1)
+    return f"{head}{begin}\n{body}\n{end}{rest.split(end, 1)[1]}"
+
+
+def render(run_dir: Path = RUN_DIR, root: Path = REPO_ROOT) -> dict[Path, str]:
+    """Every rendered file's path and its text."""
+    run = Run(run_dir)
+    out = {root / "docs" / "results.md": results_page(run)}
+    for name, block in BLOCKS.items():
+        path = root / name
+        body = readme_block(run) if block == "results" else settings_block()
+        out[path] = _replace_block(path.read_text(encoding="utf-8"), block, body)
+    return out
+
+
+def main(check: bool = False, run_dir: Path = RUN_DIR) -> int:
+    """Write the rendered files, or with ``check`` list those that differ (exit 1)."""
+    stale = []
+    for path, text in render(run_dir).items():
+        if check:
+            if not path.is_file() or path.read_text(encoding="utf-8") != text:
+                stale.append(path)
+        else:
+            path.write_text(text, encoding="utf-8")
+            logger.info("wrote %s", path)
+    for path in stale:
+        print(f"{path}: differs from what `python -m wassa_lib report` renders from {run_dir}")
+    return 1 if stale else 0
