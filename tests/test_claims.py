@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from wassa_lib import claims
+from wassa_lib.layout import seed_run_dir
 from wassa_lib.run import Runner
 
 
@@ -57,7 +58,7 @@ def test_two_seeds_of_the_smoke_profile_give_tables_over_seeds_and_claims(smoke_
     main = tmp_path / "smoke"
     shutil.copytree(smoke_run, main)
     quiet = dict(data_dir=data, log_output=False, echo=lambda _: None)
-    Runner("smoke", seed=7, output_dir=str(claims.seed_run_dir(main, 7)), **quiet).run()
+    Runner("smoke", seed=7, output_dir=str(seed_run_dir(main, 7)), **quiet).run()
     Runner("smoke", only=["05"], seeds=[42, 7], output_dir=str(main), **quiet).run()
     for name in ("table2", "table4", "table5"):
         table = pd.read_csv(main / "tables" / f"{name}_seeds.csv")

@@ -19,8 +19,10 @@ from wassa_lib.data import DataError, load_dev, load_train
 from wassa_lib.models import REQUIRED_PACKAGE, load_model
 from wassa_lib.params import load_params
 from wassa_lib.predict import read_essays
-from wassa_lib.run import RunError, Runner, model_specs
-from wassa_lib.runlock import RunLock, lock_path
+from wassa_lib.preflight import model_specs
+from wassa_lib.run import RunError, Runner
+from wassa_lib.layout import lock_path
+from wassa_lib.runlock import RunLock
 
 REPO = Path(__file__).resolve().parent.parent
 

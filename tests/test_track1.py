@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from wassa_lib import track1
+from wassa_lib.layout import track1_dir
 from wassa_lib.config import TrainingConfig
 from wassa_lib.data import PERSON_FEATURES, SCORES
 from wassa_lib.features import feature_frame, feature_pipeline
@@ -24,7 +25,7 @@ TINY = {"model": "tiny-encoder", "epochs": 1, "batch_size": 8, "eval_batch_size"
 def run_dir(tmp_path_factory):
     """A run folder holding both fine-tuned tiny encoders, embeddings and a selected regressor."""
     run = tmp_path_factory.mktemp("run")
-    tdir = track1.track1_dir(run)
+    tdir = track1_dir(run)
     essays = mock_essays(40, seed=3)
     fit, valid, dev = essays.iloc[:24], essays.iloc[24:32], essays.iloc[32:]
     cfg = TrainingConfig.from_params(TINY, seed=7)

@@ -17,7 +17,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from wassa_lib import models, paper, track2
+from wassa_lib import layout, models, paper, track2
 from wassa_lib.carer import CARER_LABELS, load_carer
 from wassa_lib.data import EMOTIONS, load_splits, train_validation_split
 from wassa_lib.metrics import emotion_scores
@@ -258,7 +258,7 @@ def test_incremental_needs_the_carer_data(tiny_run, tmp_path):
 def test_predict_emotions_round_trip_from_the_selection(tiny_run, tmp_path, pick):
     root, splits, results = tiny_run
     run_dir = tmp_path / "run"
-    track2_dir = run_dir / "artifacts" / track2.TRACK2_DIR
+    track2_dir = layout.track2_dir(run_dir)
     track2_dir.mkdir(parents=True)
     name = results[pick].spec.name
     (track2_dir / name).symlink_to(root / name)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from wassa_lib import tuning
+from wassa_lib.layout import tuning_run_dir
 from wassa_lib.params import RunError, check_params, load_params
 
 GRID = {"track1": [1e-5, 2e-5], "classification": [1e-4, 2e-4], "generation": [1e-4, 2e-4]}
@@ -36,7 +37,7 @@ def test_each_point_sets_every_familys_rate_and_nothing_else():
     assert first["track1_multitask"] is False and [m["name"] for m in first["track2_models"]] == ["clf", "gen"]
     assert [m["training"]["learning_rate"] for m in first["track2_models"]] == [1e-4, 1e-4]
     assert MODELS[0]["training"]["learning_rate"] == 2e-4  # the profile's own entries are untouched
-    assert tuning.tuning_run_dir("outputs/cpu", 2) == Path("outputs/cpu-tune2")
+    assert tuning_run_dir("outputs/cpu", 2) == Path("outputs/cpu-tune2")
     with pytest.raises(ValueError, match="the grid has 2 points"):
         tuning.variant(PARAMS, 3)
 
@@ -65,8 +66,8 @@ def _finished_run(run: Path, point: int, scores: dict, probe: dict) -> None:
 def test_the_table_keeps_the_best_validation_value_and_says_whether_the_profile_uses_it(tmp_path):
     main = tmp_path / "cpu"
     assert tuning.tuning_table(main, PARAMS) is None
-    _finished_run(tuning.tuning_run_dir(main, 1), 1, {"t1": 0.30, "clf": 0.40, "gen": 0.45}, {"cls": 0.5, "mean": 0.4})
-    _finished_run(tuning.tuning_run_dir(main, 2), 2, {"t1": 0.20, "clf": 0.40, "gen": 0.35}, {"cls": 0.1, "mean": 0.2})
+    _finished_run(tuning_run_dir(main, 1), 1, {"t1": 0.30, "clf": 0.40, "gen": 0.45}, {"cls": 0.5, "mean": 0.4})
+    _finished_run(tuning_run_dir(main, 2), 2, {"t1": 0.20, "clf": 0.40, "gen": 0.35}, {"cls": 0.1, "mean": 0.2})
     table = tuning.tuning_table(main, PARAMS).set_index(["system", "setting", "value"])
     t1 = tuning.TRACK1_SYSTEM
     # the carried system's validation score at its best pooling, not the encoders' own Pearson
@@ -86,7 +87,7 @@ def test_the_table_keeps_the_best_validation_value_and_says_whether_the_profile_
 
 def test_an_unfinished_tuning_run_is_named(tmp_path):
     main = tmp_path / "cpu"
-    run = tuning.tuning_run_dir(main, 1)
+    run = tuning_run_dir(main, 1)
     run.mkdir(parents=True)
     (run / "manifest.json").write_text(json.dumps({"params": PARAMS}))
     with pytest.raises(FileNotFoundError, match="cpu-tune1 did not finish"):

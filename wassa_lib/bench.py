@@ -13,6 +13,7 @@ import torch
 
 from .costs import matmul_peak_flops
 from .data import load_splits
+from .layout import manifest_path, metrics_dir
 from .models import load_model
 from .params import RunError
 from .progress import show
@@ -63,7 +64,7 @@ def step_cost(model_spec: str, essays: list[str], batch_size: int = 16, steps: i
 def collect_training(run_dir: Path) -> dict:
     """Training throughput that the notebooks recorded (``training`` entries of ``metrics/*.json``)."""
     found = {}
-    for path in sorted((Path(run_dir) / "metrics").glob("*.json")):
+    for path in sorted(metrics_dir(run_dir).glob("*.json")):
         found.update(json.loads(path.read_text(encoding="utf-8")).get("training", {}))
     return found
 
@@ -86,10 +87,10 @@ def benchmark(profile: str, run: bool = True, echo: Callable[[str], None] = prin
     if run:
         runner.run()
     params, out = runner.params, runner.out
-    manifest_path = out / "manifest.json"
-    if not manifest_path.is_file():
+    manifest_file = manifest_path(out)
+    if not manifest_file.is_file():
         raise RunError(f"{out}: no finished run to benchmark (no manifest.json); run without --no-run")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
     splits = load_splits(manifest["params"]["data_dir"])
     essays = splits.train["essay"].tolist()
     model_spec = params.get("track1_training", {}).get("model", "packaged-minilm")

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .data import EMOTIONS
+from .layout import metrics_dir, metrics_path, seed_run_dir, table_path, track1_dir, track2_dir
 from .metrics import emotion_scores, macro_f1, pearson
 
 SUPPORTED, CONTRADICTED, UNDECIDED = "supported", "contradicted", "not decided by this data"
@@ -25,17 +26,12 @@ KEYS = {"table2": ["source", "kind", "system"], "table4": ["model"], "table5": [
 HEADLINE = {"table2": "average", "table4": "macro_f1", "table5": "ours", "erroneous_submission": "empathy_dev_erroneous"}
 
 
-def seed_run_dir(run_dir: Path, seed: int) -> Path:
-    """Where ``python -m wassa_lib run --seed N`` writes the run of seed N of the same profile."""
-    return Path(run_dir).with_name(f"{Path(run_dir).name}-seed{seed}")
-
-
 def seed_runs(run_dir: Path, seeds: Sequence[int], current_seed: int) -> dict[int, Path]:
     """The run folder of every seed; an error names the first seed without a finished run."""
     if current_seed not in seeds:
         raise ValueError(f"seeds {list(seeds)} do not include this run's seed {current_seed}")
     runs = {seed: Path(run_dir) if seed == current_seed else seed_run_dir(run_dir, seed) for seed in seeds}
-    missing = [seed for seed, run in runs.items() if seed != current_seed and not (run / "metrics").is_dir()]
+    missing = [seed for seed, run in runs.items() if seed != current_seed and not metrics_dir(run).is_dir()]
     if missing:
         raise FileNotFoundError(f"no finished run for seed(s) {', '.join(map(str, missing))} (expected "
                                 f"{runs[missing[0]]}): run `python -m wassa_lib run --profile <profile> --seeds ...`")
@@ -45,7 +41,7 @@ def seed_runs(run_dir: Path, seeds: Sequence[int], current_seed: int) -> dict[in
 def aggregate(name: str, runs: dict[int, Path]) -> pd.DataFrame:
     """``tables/<name>.csv`` of every seed run: for each row and each of this kit's numbers, the mean and
     standard deviation over the seeds, and the headline number of every seed (``<headline>_seed<N>``)."""
-    frames = {seed: pd.read_csv(run / "tables" / f"{name}.csv") for seed, run in runs.items()}
+    frames = {seed: pd.read_csv(table_path(run, name)) for seed, run in runs.items()}
     if "source" in frames[next(iter(frames))].columns:  # the paper's rows are the same in every seed
         frames = {seed: f[~f["source"].str.startswith("paper")] for seed, f in frames.items()}
     keys = KEYS[name]
@@ -69,9 +65,7 @@ def choice_over_seeds(runs: dict[int, Path]) -> pd.DataFrame:
     beside what each seed chose on its own validation split; ``agrees`` says whether the first seed's choice,
     the one whose predictions went to the test set, is the mean-validation choice."""
     from .track1 import SELECTION_FILE as TRACK1_SELECTION
-    from .track1 import track1_dir
     from .track2 import SELECTION_FILE as TRACK2_SELECTION
-    from .track2 import TRACK2_DIR
 
     rows = []
     for track, table, key, valid, keep in (
@@ -79,7 +73,7 @@ def choice_over_seeds(runs: dict[int, Path]) -> pd.DataFrame:
              & (t["source"] == "this kit")),
             ("2", "table4", "model", "valid_macro_f1", lambda t: (t["family"] != "floor")
              & ~t.get("person_features", pd.Series(False, index=t.index)).astype(bool))):
-        frames = [pd.read_csv(run / "tables" / f"{table}.csv") for run in runs.values()]
+        frames = [pd.read_csv(table_path(run, table)) for run in runs.values()]
         stacked = pd.concat([f[keep(f)] for f in frames])
         means = stacked.groupby(key, sort=False)[valid].agg(["mean", "std"])
         chosen = str(means["mean"].idxmax())
@@ -88,7 +82,7 @@ def choice_over_seeds(runs: dict[int, Path]) -> pd.DataFrame:
             if track == "1":
                 own.append(json.loads((track1_dir(run) / TRACK1_SELECTION).read_text())["regressor"])
             else:
-                own.append(json.loads((run / "artifacts" / TRACK2_DIR / TRACK2_SELECTION).read_text())["model"])
+                own.append(json.loads((track2_dir(run) / TRACK2_SELECTION).read_text())["model"])
         rows.append({"track": track, "chosen_by_mean_validation": chosen,
                      "mean_validation": round(float(means.loc[chosen, "mean"]), 4),
                      "sd_validation": round(float(means.loc[chosen, "std"]), 4) if len(runs) > 1 else np.nan,
@@ -148,8 +142,8 @@ def _f1(gold: np.ndarray, pred: np.ndarray) -> float:
 
 
 def _track1(runs: dict[int, Path]) -> list[Comparison]:
-    preds = {s: pd.read_csv(run / "artifacts" / "track1" / "dev_predictions.csv") for s, run in runs.items()}
-    chosen = {s: json.loads((run / "metrics" / "03_regressor_comparison.json").read_text())
+    preds = {s: pd.read_csv(track1_dir(run) / "dev_predictions.csv") for s, run in runs.items()}
+    chosen = {s: json.loads(metrics_path(run, "03_regressor_comparison").read_text())
               for s, run in runs.items()}
     gold = {s: p[["gold:empathy", "gold:distress"]].to_numpy() for s, p in preds.items()}
 
@@ -185,8 +179,8 @@ def _track1(runs: dict[int, Path]) -> list[Comparison]:
 
 
 def _track2(runs: dict[int, Path]) -> list[Comparison]:
-    metrics = {s: json.loads((run / "metrics" / "04_track2.json").read_text()) for s, run in runs.items()}
-    root = {s: run / "artifacts" / "track2" for s, run in runs.items()}
+    metrics = {s: json.loads(metrics_path(run, "04_track2").read_text()) for s, run in runs.items()}
+    root = {s: track2_dir(run) for s, run in runs.items()}
     predictions = {s: {name: pd.read_csv(root[s] / name / "dev_predictions.csv", keep_default_na=False)
                        for name in metrics[s]["models"]} for s in runs}
     floors = {s: pd.read_csv(root[s] / "floors_dev_predictions.csv", keep_default_na=False) for s in runs}

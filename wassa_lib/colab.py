@@ -141,7 +141,9 @@ def configure(namespace: dict, cuda: bool | None = None) -> dict:
         updates["resume"] = True
     os.environ.setdefault(SCRATCH_ENV, str(colab_root() / "wassa-scratch"))
     out = Path(updates.get("output_dir") or namespace.get("output_dir") or run_dir)
-    earlier = (out / "manifest.json").is_file() or (out / "tables").is_dir()
+    from .layout import manifest_path, tables_dir
+
+    earlier = manifest_path(out).is_file() or tables_dir(out).is_dir()
     values = {**namespace, **updates}
     show()
     logger.info("Colab: %s profile%s; data %s; run folder %s%s; checkpoints in %s", profile, " (GPU)" if cuda else "",

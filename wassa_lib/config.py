@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import layout
 from .data import DataError, Splits, load_splits, train_validation_split
 
 logger = logging.getLogger(__name__)
@@ -123,16 +124,16 @@ class RunConfig:
 
     @property
     def tables_dir(self) -> Path:
-        return _mkdir(self.out / "tables")
+        return _mkdir(layout.tables_dir(self.out))
 
     @property
     def figures_dir(self) -> Path:
-        return _mkdir(self.out / "figures")
+        return _mkdir(layout.figures_dir(self.out))
 
     @property
     def artifacts_dir(self) -> Path:
         """Models, embeddings and predictions: large, never committed."""
-        return _mkdir(self.out / "artifacts")
+        return _mkdir(layout.artifacts_dir(self.out))
 
     def uses_mock_wassa(self) -> bool:
         """Whether this run reads synthetic WASSA files (asked for, or the allowed fallback)."""

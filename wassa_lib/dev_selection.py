@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from .data import SCORES
+from .layout import metrics_path, track2_dir
 from .metrics import macro_f1
 
 COLUMNS = ["choice", "kit_way", "authors_way", "seeds", "kit_dev", "authors_dev", "difference", "ci95_low",
@@ -29,12 +30,12 @@ COLUMNS = ["choice", "kit_way", "authors_way", "seeds", "kit_dev", "authors_dev"
 
 
 def _metrics(run: Path, notebook: str) -> dict:
-    return json.loads((run / "metrics" / f"{notebook}.json").read_text(encoding="utf-8"))
+    return json.loads(metrics_path(run, notebook).read_text(encoding="utf-8"))
 
 
 def _per_seed(run: Path) -> list[dict]:
     """One row per choice for the seed run ``run``."""
-    from .track2 import TRACK2_DIR, parse_generation
+    from .track2 import parse_generation
 
     rows = []
     track1 = _metrics(run, "02_track1_finetune")["training"]
@@ -58,7 +59,7 @@ def _per_seed(run: Path) -> list[dict]:
                  "authors_way": "last epoch run", "kit_dev": kept, "authors_dev": dev[-1]})
     rows.append({"choice": "Track-2 epoch of the selected model (dev macro-F1)", "kit_way": "best validation epoch",
                  "authors_way": "best dev epoch", "kit_dev": kept, "authors_dev": max(dev)})
-    predictions = pd.read_csv(run / "artifacts" / TRACK2_DIR / selected / "dev_predictions.csv", keep_default_na=False)
+    predictions = pd.read_csv(track2_dir(run) / selected / "dev_predictions.csv", keep_default_na=False)
     if "generated" in predictions:
         free = [parse_generation(g) or "neutral" for g in predictions["generated"]]
         rows.append({"choice": "Track-2 predictions of the selected model (dev macro-F1)", "kit_way": "label scoring",

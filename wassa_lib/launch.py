@@ -22,7 +22,8 @@ import yaml
 
 from .config import RunConfig, TrainingConfig
 from .data import SCORES
-from .params import RunError, check_params, load_params_with_origins
+from .layout import track1_dir, track2_dir
+from .params import RunError, check_params, resolve
 
 logger = logging.getLogger(__name__)
 KINDS = ("track1", "track2", "carer")
@@ -77,7 +78,7 @@ def run_job(job: str, params: dict) -> None:
     fit, valid = cfg.split(splits.train)
     if kind == "track1":
         training = TrainingConfig.from_params(params["track1_training"], seed=cfg.seed, where="track1_training")
-        track1.fine_tune(name, fit, valid, training, track1.model_dir(track1.track1_dir(cfg.out), name), cfg.resume,
+        track1.fine_tune(name, fit, valid, training, track1.model_dir(track1_dir(cfg.out), name), cfg.resume,
                          dev=splits.dev)
         return
     specs = {entry.get("name"): entry for entry in params["track2_models"]}
@@ -86,7 +87,7 @@ def run_job(job: str, params: dict) -> None:
     spec = track2.Track2Model.from_params(specs[name], cfg.seed, where=f"track2_models[{name}]")
     incremental = track2.IncrementalConfig.from_params(params["track2_incremental"], cfg.seed)
     carer = load_carer(cfg.carer_data_dir()) if spec.incremental else None
-    root = cfg.artifacts_dir / track2.TRACK2_DIR
+    root = track2_dir(cfg.out)
     if kind == "carer":
         if carer is None:
             raise ValueError(f"job {job!r}: {name} is not incremental; it has no CARER stage")
@@ -136,10 +137,9 @@ def main_train(profile: str, job: str, layers: list[str], data_dir: str | None =
     show(logging.INFO if is_main_process() else logging.WARNING)
     try:
         parse_job(job)
-        params, origins = load_params_with_origins(profile, layers=layers)
-        overrides = {"data_dir": data_dir, "output_dir": output_dir, "seed": seed}
-        params.update({k: v for k, v in overrides.items() if v is not None})
-        params["resume"] = resume or bool(params.get("resume"))
+        params, origins = resolve(profile, layers, {"data_dir": (data_dir, "--data-dir"),
+                                                    "output_dir": (output_dir, "--output-dir"),
+                                                    "seed": (seed, "--seed"), "resume": (resume or None, "--resume")})
         check_params(params, origins)
         run_job(job, params)
     except (RunError, ValueError, FileNotFoundError) as err:

@@ -45,9 +45,13 @@ def read_yaml(path: Path) -> dict:
     return loaded
 
 
-def load_params_with_origins(profile: str, params_dir: Path = PARAMS_DIR,
-                             layers: Sequence[str | Path] = ()) -> tuple[dict, dict[str, Path]]:
-    """The layered params, and for each top-level key the file that set it last."""
+def resolve(profile: str, layers: Sequence[str | Path] = (), overrides: dict[str, tuple[object, str]] | None = None,
+            params_dir: Path = PARAMS_DIR) -> tuple[dict, dict[str, Path]]:
+    """The one way params are built, for the runner, the launcher and Colab: ``base.yaml``, then
+    ``<profile>.yaml``, then each file of ``layers`` (which may only set parameters the profile has), then
+    ``overrides`` (``{key: (value, where it came from)}``; a None value is skipped). Returns the params and,
+    for each top-level key, what set it last (a file, or e.g. ``--data-dir``). Checking is
+    :func:`check_params`'s."""
     base, layer = params_dir / "base.yaml", params_dir / f"{profile}.yaml"
     if not layer.is_file():
         raise RunError(f"{layer}: no such profile; available: {', '.join(available_profiles(params_dir))}")
@@ -61,13 +65,15 @@ def load_params_with_origins(profile: str, params_dir: Path = PARAMS_DIR,
         params.update(loaded)
         origins.update({key: path for key in loaded})
     params["profile"] = profile
+    for key, (value, source) in (overrides or {}).items():
+        if value is not None:
+            params[key], origins[key] = value, Path(source)
     return params, origins
 
 
 def load_params(profile: str, params_dir: Path = PARAMS_DIR, layers: Sequence[str | Path] = ()) -> dict:
-    """``base.yaml`` overlaid with ``<profile>.yaml``, then with each file of ``layers``. A layer may only
-    set parameters the profile has."""
-    return load_params_with_origins(profile, params_dir, layers)[0]
+    """The params of :func:`resolve` without their origins."""
+    return resolve(profile, layers, params_dir=params_dir)[0]
 
 
 def _run_config(params: dict) -> RunConfig:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .config import REPO_ROOT
+from .layout import manifest_path, metrics_path, seed_run_dir, table_path
 
 logger = logging.getLogger(__name__)
 RUN_DIR = REPO_ROOT / "outputs" / "cpu"
@@ -32,16 +33,16 @@ class Run:
 
     def __init__(self, run_dir: Path) -> None:
         self.dir = Path(run_dir)
-        self.manifest = json.loads((self.dir / "manifest.json").read_text(encoding="utf-8"))
+        self.manifest = json.loads(manifest_path(self.dir).read_text(encoding="utf-8"))
 
     def table(self, name: str) -> pd.DataFrame:
-        return pd.read_csv(self.dir / "tables" / f"{name}.csv")
+        return pd.read_csv(table_path(self.dir, name))
 
     def metrics(self, name: str) -> dict:
-        return json.loads((self.dir / "metrics" / f"{name}.json").read_text(encoding="utf-8"))
+        return json.loads(metrics_path(self.dir, name).read_text(encoding="utf-8"))
 
     def has(self, name: str) -> bool:
-        return (self.dir / "tables" / f"{name}.csv").is_file()
+        return table_path(self.dir, name).is_file()
 
     @property
     def seeds(self) -> list[int]:
@@ -90,13 +91,11 @@ def readme_block(run: Run) -> str:
 
 def _stopping(run: Run) -> pd.DataFrame:
     """Where every fine-tuning of every seed stopped."""
-    from .claims import seed_run_dir
-
     rows = []
     for seed in run.seeds:
         folder = run.dir if seed == run.seeds[0] else seed_run_dir(run.dir, seed)
         for notebook in ("02_track1_finetune", "04_track2"):
-            training = json.loads((folder / "metrics" / f"{notebook}.json").read_text(encoding="utf-8"))["training"]
+            training = json.loads(metrics_path(folder, notebook).read_text(encoding="utf-8"))["training"]
             for name, record in training.items():
                 rows.append({"model": name.removeprefix("track1_").removeprefix("track2_"), "seed": seed,
                              "kept/run": f"{record['best_epoch']}/{record['epochs_run']}",

@@ -15,131 +15,31 @@ settings are still reused).
 """
 from __future__ import annotations
 
+import hashlib
 import json
-import os
-import shutil
 import signal
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .config import REPO_ROOT, RunConfig
-from .claims import seed_run_dir
-from .params import PARAMS_DIR, RunError, available_profiles, check_params, load_params, load_params_with_origins
-from .paper import settings_table
-from .provenance import PeakMemory, file_hashes, git_commit, machine, package_versions
+from . import preflight
+from .config import RunConfig
+from .kernel import NOTEBOOKS_DIR, kernel_manager_class, kernel_name, list_notebooks, notebook_parameters, stop_kernels
+from .layout import default_run_dir, seed_run_dir, tuning_run_dir
+from .manifest import DONE, FAILED, INTERRUPTED, RUNNING, Manifest, header, now, set_aside, summary
+from .params import PARAMS_DIR, RunError, available_profiles, load_params, resolve
+from .provenance import PeakMemory
 from .runlock import RunLock
 
-NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
-OUTPUTS_DIR = REPO_ROOT / "outputs"
-KERNEL_NAME = "wassa-kit"
-DONE, FAILED, RUNNING, INTERRUPTED = "done", "failed", "running", "interrupted"
-INTERRUPT_EXIT = 130
+INTERRUPT_EXIT, TERMINATED_EXIT = 130, 143
+_STOP_SIGNALS = ("SIGTERM", "SIGHUP")  # a scheduler, a time-out, a container stop, a closed terminal
 __all__ = ["Runner", "RunError", "available_profiles", "load_params", "list_notebooks", "main_run"]
 
 
-def list_notebooks(only: Sequence[str] | None = None, notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
-    """The numbered notebooks in order, or those whose number or name prefix is in ``only``."""
-    notebooks = sorted(notebooks_dir.glob("[0-9][0-9]_*.ipynb"))
-    if not only:
-        return notebooks
-    picked = [nb for nb in notebooks if any(nb.name.startswith(sel) for sel in only)]
-    unknown = [sel for sel in only if not any(nb.name.startswith(sel) for nb in notebooks)]
-    if unknown:
-        raise RunError(f"no notebook matches {', '.join(unknown)}; have {', '.join(nb.stem for nb in notebooks)}")
-    return picked
-
-
-def notebook_parameters(path: Path) -> set[str]:
-    """Names declared in the notebook's tagged ``parameters`` cell."""
-    import papermill
-
-    return set(papermill.inspect_notebook(str(path)))
-
-
-def kernel_name() -> str:
-    """The kit's own kernel (registered in the environment by ``make env``) or the default one."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    try:
-        KernelSpecManager().get_kernel_spec(KERNEL_NAME)
-    except NoSuchKernel:
-        return "python3"
-    return KERNEL_NAME
-
-
-def kernel_manager_class(log_path: Path) -> type:
-    """An ``AsyncKernelManager`` whose kernel writes its own stderr (the transport warning, messages of a
-    kernel stopped by Ctrl-C) to ``log_path`` instead of the terminal. Cell output is not affected: it
-    reaches the runner over the kernel's message channels."""
-    from jupyter_client import AsyncKernelManager
-
-    class QuietKernelManager(AsyncKernelManager):
-        async def _async_launch_kernel(self, kernel_cmd, **kw):
-            _KERNELS.append(self)
-            # tqdm.auto warns at import that ipywidgets is absent: nothing a headless run can act on.
-            kw["env"] = {**(kw.get("env") or os.environ), "PYTHONWARNINGS": "ignore::Warning:tqdm.auto"}
-            log_path.parent.mkdir(parents=True, exist_ok=True)
-            with log_path.open("ab") as log:
-                kw["stderr"] = log
-                return await super()._async_launch_kernel(kernel_cmd, **kw)
-
-    return QuietKernelManager
-
-
-_KERNELS: list = []  # kernel managers this process started, for a shutdown when the runner is stopped
-
-
-def _stop_kernels() -> None:
-    """End the kernels this runner started and that still run (a SIGTERM reaches the runner alone)."""
-    while _KERNELS:
-        process = getattr(getattr(_KERNELS.pop(), "provisioner", None), "process", None)
-        if process is not None and process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
-
-
 class Interrupted(RunError):
-    """The user stopped the run (Ctrl-C)."""
-
-
-def default_run_dir(profile: str) -> Path:
-    """``outputs/<profile>``: where the runner writes unless told otherwise."""
-    return OUTPUTS_DIR / profile
-
-
-def model_specs(params: dict, notebooks: Sequence[Path] | None = None) -> list[tuple[str, str, str]]:
-    """``(top-level key, parameter, spec)`` of every model the notebooks (default: all) will load."""
-    numbers = {nb.name[:2] for nb in (notebooks if notebooks is not None else list_notebooks())}
-    specs = []
-    if numbers & {"02", "03", "05"}:
-        specs.append(("track1_training", "track1_training.model", (params.get("track1_training") or {}).get("model")))
-    if numbers & {"03", "04"}:
-        specs.append(("floor_encoder", "floor_encoder", params.get("floor_encoder")))
-    if numbers & {"04", "05"}:
-        specs += [("track2_models", f"track2_models[{i}].model", m.get("model"))
-                  for i, m in enumerate(params.get("track2_models") or []) if isinstance(m, dict)]
-    return [(key, name, spec) for key, name, spec in specs if key in params]
-
-
-def check_model_specs(params: dict, origins: dict, notebooks: Sequence[Path]) -> None:
-    """Every model spec the selected notebooks will load can be resolved (:func:`wassa_lib.models.check_spec`);
-    else one line naming the file and the parameter that set it."""
-    from .models import ModelSpecError, check_spec
-
-    for key, name, spec in model_specs(params, notebooks):
-        try:
-            check_spec(spec)
-        except ModelSpecError as err:
-            raise RunError(f"{origins.get(key, 'parameter')}: {name}: {err}") from None
-
-
-def _needs_carer(notebooks: Sequence[Path], params: dict) -> bool:
-    return any(nb.name.startswith("04") for nb in notebooks) and any(
-        isinstance(m, dict) and m.get("incremental") for m in params.get("track2_models", []))
+    """The user stopped the run (Ctrl-C, SIGTERM or SIGHUP)."""
 
 
 @dataclass
@@ -164,13 +64,9 @@ class Runner:
 
     def __post_init__(self) -> None:
         self.resume = self.resume or self.rerun  # a rerun reuses the finished models
-        self.params, self.origins = load_params_with_origins(self.profile, self.params_dir, self.layers)
-        for key, value in self.overrides.items():  # a tuning run's learning rates
-            self.params[key] = value
-            self.origins[key] = Path("--tune")
-        if self.data_dir:
-            self.params["data_dir"] = self.data_dir
-            self.origins["data_dir"] = Path("--data-dir")
+        overrides = {key: (value, "--tune") for key, value in self.overrides.items()}  # a tuning run's rates
+        overrides["data_dir"] = (self.data_dir, "--data-dir")
+        self.params, self.origins = resolve(self.profile, self.layers, overrides, self.params_dir)
         out = Path(self.output_dir).expanduser().resolve() if self.output_dir else None
         if out is None and self.params.get("output_dir"):
             out = Path(self.params["output_dir"]).expanduser().resolve()
@@ -182,60 +78,16 @@ class Runner:
         if self.seeds or self.seed is not None:  # notebook 05 aggregates these seeds' runs
             self.params["seeds"] = list(self.seeds or [self.params["seed"]])
             self.origins["seeds"] = Path("--seeds")
-        self.manifest_path = self.out / "manifest.json"
-        self._touched: set[str] = set()
-
-    def _read_manifest(self) -> dict:
-        return json.loads(self.manifest_path.read_text(encoding="utf-8")) if self.manifest_path.is_file() else {}
-
-    def _write_manifest(self, manifest: dict) -> None:
-        """Write atomically, keeping the records of notebooks that another run wrote meanwhile."""
-        self.out.mkdir(parents=True, exist_ok=True)
-        on_disk = self._read_manifest().get("notebooks", {})
-        mine = {name: manifest["notebooks"][name] for name in self._touched}
-        manifest["notebooks"] = {**manifest["notebooks"], **on_disk, **mine}
-        tmp = self.manifest_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        tmp.replace(self.manifest_path)
-
-    def _set_aside_previous(self) -> None:
-        """Move an earlier run's folder aside so that nothing of it is overwritten."""
-        if self.out.exists() and any(self.out.iterdir()):
-            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-            target = self.out.with_name(f"{self.out.name}.previous-{stamp}")
-            shutil.move(str(self.out), str(target))
-            self.echo(f"earlier results in {self.out} moved to {target}")
+        self.manifest = Manifest(self.out)
 
     def check(self, notebooks: Sequence[Path]) -> RunConfig:
-        """Everything that can be checked before a notebook runs: every parameter's type and range, the
-        WASSA files, and the CARER files where notebook 04 will read them. Writes nothing."""
-        from .carer import load_carer
-        from .data import DataError, load_splits
-
-        cfg = check_params(self.params, self.origins)
-        check_model_specs(self.params, self.origins, notebooks)
-        try:
-            if cfg.uses_mock_wassa():
-                self.echo("data: synthetic WASSA files (no data folder named, and data/wassa2021 is absent)")
-            else:
-                wassa = cfg.wassa_data_dir()
-                load_splits(wassa)
-                self.echo(f"data: {wassa}")
-            if _needs_carer(notebooks, self.params):
-                if cfg.uses_mock_carer():
-                    self.echo("CARER data: synthetic files")
-                else:
-                    carer = cfg.carer_data_dir()
-                    load_carer(carer)
-                    self.echo(f"CARER data: {carer}")
-        except DataError as err:
-            raise RunError(str(err)) from None
-        return cfg
+        """Everything that can be checked before a notebook runs (:func:`wassa_lib.preflight.check`)."""
+        return preflight.check(self.params, self.origins, notebooks, self.echo)
 
     def _resolve_data(self, cfg: RunConfig, notebooks: Sequence[Path]) -> None:
         """Turn the data parameters into the folders the notebooks read (synthetic files written now)."""
         self.params["data_dir"] = str(cfg.wassa_data_dir())
-        if _needs_carer(notebooks, self.params):
+        if preflight.needs_carer(notebooks, self.params):
             self.params["carer_dir"] = str(cfg.carer_data_dir())
 
     def run(self) -> dict:
@@ -249,22 +101,17 @@ class Runner:
     def _run(self) -> dict:
         notebooks = list_notebooks(self.only, self.notebooks_dir)
         cfg = self.check(notebooks)
-        previous = self._read_manifest()
+        previous = self.manifest.read()
         if not self.resume and not self.only:
-            self._set_aside_previous()
+            set_aside(self.out, self.echo)
             previous = {}
         self._resolve_data(cfg, notebooks)
         self.params["resume"] = self.resume
-        header = {"profile": self.profile, "params": self.params,
-                  "params_layers": [str(Path(p).resolve()) for p in self.layers], "git_commit": git_commit(),
-                  "paper_settings": settings_table(self.params),
-                  "packages": package_versions(), "machine": machine(),
-                  "data_files": file_hashes(Path(self.params["data_dir"]),
-                                            *([Path(self.params["carer_dir"])] if self.params.get("carer_dir") else []))}
+        head = header(self.profile, self.params, self.layers)
         # An earlier run's header stands until a notebook of this run has finished.
-        manifest = {**header, **previous} if previous else dict(header)
+        manifest = {**head, **previous} if previous else dict(head)
         manifest["notebooks"] = previous.get("notebooks", {})
-        manifest.setdefault("started", _now())
+        manifest.setdefault("started", now())
         executed_dir = self.out / "notebooks"
         executed_dir.mkdir(parents=True, exist_ok=True)
         kernel = kernel_name()
@@ -282,26 +129,26 @@ class Runner:
             changed = True
             self.echo(f"[{i}/{len(notebooks)}] {nb.stem}: running ({self.profile} profile)")
             wall, memory = self._execute(nb, manifest, record, executed_dir, kernel)
-            manifest.update(header)
-            manifest["notebooks"][nb.stem] = {"status": DONE, "wall_s": round(wall, 1),
-                                              "peak_rss_mb": round(memory.peak_mb, 1), "finished": _now(),
-                                              "git_commit": header["git_commit"], "params_digest": digest,
-                                              "seeds": self.params.get("seeds")}
+            manifest.update(head)
+            entry = {"status": DONE, "wall_s": round(wall, 1), "peak_rss_mb": round(memory.peak_mb, 1),
+                     "finished": now(), "git_commit": head["git_commit"], "params_digest": digest,
+                     "seeds": self.params.get("seeds")}
+            if record.get("status") == DONE:  # the models it read back were trained in the first execution
+                entry["first_run_commit"] = record.get("first_run_commit", record.get("git_commit"))
             if memory.peak_gpu_mb is not None:
-                manifest["notebooks"][nb.stem]["peak_gpu_mb"] = round(memory.peak_gpu_mb, 1)
-            self._write_manifest(manifest)
+                entry["peak_gpu_mb"] = round(memory.peak_gpu_mb, 1)
+            manifest["notebooks"][nb.stem] = entry
+            self.manifest.write(manifest)
             gpu = "" if memory.peak_gpu_mb is None else f", GPU {memory.peak_gpu_mb:.0f} MB"
             self.echo(f"[{i}/{len(notebooks)}] {nb.stem}: done in {wall:.0f} s, peak memory {memory.peak_mb:.0f} MB{gpu}")
-        manifest["finished"] = _now()
-        self._write_manifest(manifest)
+        manifest["finished"] = now()
+        self.manifest.write(manifest)
         self.echo(summary(self.out))
         return manifest
 
     def _digest(self, nb: Path) -> str:
         """A hash of the parameters notebook ``nb`` receives (``resume`` aside): a resumed run skips a
         finished notebook only when it equals the one recorded."""
-        import hashlib
-
         wanted = notebook_parameters(nb) - {"resume"}
         passed = {k: v for k, v in self.params.items() if k in wanted}
         return hashlib.sha256(json.dumps(passed, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -316,10 +163,10 @@ class Runner:
         params = {k: v for k, v in self.params.items() if k in wanted}
         finished_before = record.get("status") == DONE
         scratch = executed_dir / f".{nb.stem}.running.ipynb"
-        self._touched.add(nb.stem)
+        self.manifest.touched.add(nb.stem)
         if not finished_before:
-            manifest["notebooks"][nb.stem] = {"status": RUNNING, "started": _now()}
-            self._write_manifest(manifest)
+            manifest["notebooks"][nb.stem] = {"status": RUNNING, "started": now()}
+            self.manifest.write(manifest)
         start = time.perf_counter()
 
         def fail(status: str, message: str) -> Path:
@@ -327,9 +174,9 @@ class Runner:
             if scratch.exists():
                 scratch.replace(kept)
             entry = {"status": status, "wall_s": round(time.perf_counter() - start, 1), "error": message,
-                     "executed": str(kept), "at": _now()}
+                     "executed": str(kept), "at": now()}
             manifest["notebooks"][nb.stem] = {**record, "rerun": entry} if finished_before else entry
-            self._write_manifest(manifest)
+            self.manifest.write(manifest)
             return kept
 
         with PeakMemory() as memory:
@@ -350,7 +197,7 @@ class Runner:
                 kept = fail(FAILED, message)
                 raise RunError(f"{message} (see {kept})") from None
             except KeyboardInterrupt:
-                _stop_kernels()
+                stop_kernels()
                 fail(INTERRUPTED, "interrupted")
                 raise Interrupted(self._interrupted_message(nb)) from None
         scratch.replace(executed_dir / nb.name)
@@ -360,26 +207,6 @@ class Runner:
         where = f" --output-dir {self.out}" if self.out != default_run_dir(self.profile) else ""
         return (f"interrupted in {nb.stem}; `python -m wassa_lib run --profile {self.profile}{where} --resume` "
                 "goes on from there")
-
-
-def summary(run_dir: Path) -> str:
-    """A few lines for the end of a run: the headline number of each table and where the files are."""
-    lines = [f"results in {run_dir}: tables/, figures/, metrics/, submission/, notebooks/, manifest.json"]
-    metrics = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted((run_dir / "metrics").glob("*.json"))}
-    if "03_regressor_comparison" in metrics:
-        m = metrics["03_regressor_comparison"]
-        lines.append(f"  Table 2: {m['best_regressor']} (chosen on validation) dev average Pearson "
-                     f"{m['best_dev']['average']:.4f}; floor {m['floor_dev']['average']:.4f}")
-    if "04_track2" in metrics:
-        m = metrics["04_track2"]
-        lines.append(f"  Table 4: {m['selected']} dev macro-F1 {m['models'][m['selected']]['macro_f1']:.4f}")
-    if "05_test" in metrics:
-        lines.append(f"  Table 5: test macro-F1 {metrics['05_test']['macro_f1']:.4f}")
-    return "\n".join(lines)
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def run_seeds(profile: str, seeds: Sequence[int], output_dir: str | None = None, **runner_kwargs) -> dict:
@@ -401,19 +228,15 @@ def run_tuning(profile: str, output_dir: str | None = None, layers: Sequence[str
 
     if runner_kwargs.pop("only", None):
         raise RunError(f"--tune runs notebooks {', '.join(tuning.NOTEBOOKS)} of each tuning run; drop --only")
-    params, origins = load_params_with_origins(profile, PARAMS_DIR, layers)
+    params, origins = resolve(profile, layers)
     try:
         n_points = tuning.points(params)
     except ValueError as err:
         raise RunError(f"{origins.get('tuning_learning_rates', 'parameter')}: {err}") from None
     main = Path(output_dir).expanduser().resolve() if output_dir else default_run_dir(profile)
-    return [Runner(profile, only=tuning.NOTEBOOKS, layers=layers, output_dir=str(tuning.tuning_run_dir(main, point)),
+    return [Runner(profile, only=tuning.NOTEBOOKS, layers=layers, output_dir=str(tuning_run_dir(main, point)),
                    overrides=tuning.variant(params, point), **runner_kwargs).run()
             for point in range(1, n_points + 1)]
-
-
-TERMINATED_EXIT = 143
-_STOP_SIGNALS = ("SIGTERM", "SIGHUP")  # a scheduler, a time-out, a container stop, a closed terminal
 
 
 def main_run(profile: str, only: Sequence[str] | None = None, resume: bool = False, data_dir: str | None = None,

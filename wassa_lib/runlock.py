@@ -13,13 +13,8 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .layout import lock_path
 from .params import RunError
-
-
-def lock_path(run_dir: Path) -> Path:
-    """Where the lock of ``run_dir`` lives: a hidden file beside it."""
-    run_dir = Path(run_dir)
-    return run_dir.with_name(f".{run_dir.name}.lock")
 
 
 class RunLock:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from . import paper
 from .data import EMOTIONS, Splits
+from .layout import metrics_path
 
 
 def save_table(df: pd.DataFrame, tables_dir: Path, name: str, floatfmt: str = ".4f") -> Path:
@@ -23,7 +24,7 @@ def save_table(df: pd.DataFrame, tables_dir: Path, name: str, floatfmt: str = ".
 
 def save_metrics(metrics: dict, out_dir: Path, name: str) -> Path:
     """Write a notebook's headline numbers as ``metrics/<name>.json`` (what tests and the README read)."""
-    path = Path(out_dir) / "metrics" / f"{name}.json"
+    path = metrics_path(out_dir, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(metrics, indent=2, sort_keys=True, default=float) + "\n", encoding="utf-8")
     return path

@@ -34,6 +34,7 @@ from transformers import (AutoModelForSequenceClassification, AutoTokenizer, Dat
                           PreTrainedModel, PreTrainedTokenizerBase, Trainer)
 
 from .config import TrainingConfig
+from .layout import track1_dir
 from .pooling import POOLINGS, pool
 from .data import PERSON_FEATURES, SCORES
 from .features import embedding_columns
@@ -51,11 +52,6 @@ ENCODERS_FILE = "encoders.json"
 SELECTION_FILE = "regressor_selection.json"
 BEST_PIPELINE = "best_regressor.joblib"
 TEXT_ONLY_PIPELINE = "text_only_regressor.joblib"
-
-
-def track1_dir(run_dir: str | Path) -> Path:
-    """``<run folder>/artifacts/track1``, where every Track-1 artifact lives."""
-    return Path(run_dir) / "artifacts" / "track1"
 
 
 def model_dir(track_dir: Path, score: str) -> Path:

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .layout import manifest_path, metrics_path, tuning_run_dir
+
 FAMILIES = ("track1", "classification", "generation")
 NOTEBOOKS = ("01", "02", "04")
 TRACK1_SYSTEM = "Track-1 encoders (empathy, distress)"
@@ -48,11 +50,6 @@ def points(params: dict) -> int:
     return len(check_grid(params.get("tuning_learning_rates"))["track1"])
 
 
-def tuning_run_dir(run_dir: str | Path, point: int) -> Path:
-    """Where tuning run ``point`` (1-based) of the run folder ``run_dir`` goes: ``<run folder>-tune<point>``."""
-    return Path(run_dir).with_name(f"{Path(run_dir).name}-tune{point}")
-
-
 def variant(params: dict, point: int) -> dict:
     """The parameters that tuning run ``point`` (1-based) changes: every fine-tuning's learning rate. The
     future-work systems (the joint Track-1 encoder, Track-2 rows that read the person features) are left
@@ -68,7 +65,7 @@ def variant(params: dict, point: int) -> dict:
 
 
 def _read(run: Path, name: str) -> dict:
-    path = run / "metrics" / f"{name}.json"
+    path = metrics_path(run, name)
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: tuning run {run.name} did not finish (run "
                                 "`python -m wassa_lib run --profile <profile> --tune --resume`)")
@@ -78,11 +75,11 @@ def _read(run: Path, name: str) -> dict:
 def tuning_runs(run_dir: str | Path, n_points: int) -> dict[int, Path]:
     """The tuning runs of ``run_dir`` that exist, by point; empty where the profile was never tuned."""
     return {point: tuning_run_dir(run_dir, point) for point in range(1, n_points + 1)
-            if (tuning_run_dir(run_dir, point) / "manifest.json").is_file()}
+            if manifest_path(tuning_run_dir(run_dir, point)).is_file()}
 
 
 def _run_params(run: Path) -> dict:
-    return json.loads((run / "manifest.json").read_text(encoding="utf-8"))["params"]
+    return json.loads(manifest_path(run).read_text(encoding="utf-8"))["params"]
 
 
 def _rows(point: int, run: Path) -> list[dict]:

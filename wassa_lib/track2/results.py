@@ -15,13 +15,13 @@ from .. import paper
 from ..carer import CARER_LABELS, CarerSplits
 from ..data import EMOTIONS
 from ..floors import Floor
+from ..layout import track2_dir
 from ..metrics import bootstrap_ci, emotion_scores, macro_f1
 from ..models import load_model
 from .classifier import PooledClassifier
 from .decoding import predict_classifier, predict_generation
 from .training import MODEL_DIR, ModelResult, stage1_dir
 
-TRACK2_DIR = "track2"
 SELECTION_FILE = "model_selection.json"
 
 
@@ -160,10 +160,10 @@ def select_best(results: Sequence[ModelResult], root: Path) -> ModelResult:
 
 def _track2_root(run_dir: Path) -> Path:
     """The folder holding ``model_selection.json``: ``run_dir`` itself or ``run_dir/artifacts/track2``."""
-    for folder in (run_dir, run_dir / "artifacts" / TRACK2_DIR):
+    for folder in (run_dir, track2_dir(run_dir)):
         if (folder / SELECTION_FILE).is_file():
             return folder
-    raise FileNotFoundError(f"{run_dir}: no {SELECTION_FILE} here or in artifacts/{TRACK2_DIR}; "
+    raise FileNotFoundError(f"{run_dir}: no {SELECTION_FILE} here or in {track2_dir(run_dir).relative_to(run_dir)}; "
                             "run notebook 04 for this profile first")
 
 

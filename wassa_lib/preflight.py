@@ -1,0 +1,70 @@
+"""Everything a run checks before it writes anything: every parameter, every model spec it will load, and
+every data file the selected notebooks read."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .config import RunConfig
+from .params import RunError, check_params
+
+
+def model_specs(params: dict, notebooks: Sequence[Path] | None = None) -> list[tuple[str, str, str]]:
+    """``(top-level key, parameter, spec)`` of every model the notebooks (default: all) will load."""
+    from .kernel import list_notebooks
+
+    numbers = {nb.name[:2] for nb in (notebooks if notebooks is not None else list_notebooks())}
+    specs = []
+    if numbers & {"02", "03", "05"}:
+        specs.append(("track1_training", "track1_training.model", (params.get("track1_training") or {}).get("model")))
+    if numbers & {"03", "04"}:
+        specs.append(("floor_encoder", "floor_encoder", params.get("floor_encoder")))
+    if numbers & {"04", "05"}:
+        specs += [("track2_models", f"track2_models[{i}].model", m.get("model"))
+                  for i, m in enumerate(params.get("track2_models") or []) if isinstance(m, dict)]
+    return [(key, name, spec) for key, name, spec in specs if key in params]
+
+
+def check_model_specs(params: dict, origins: dict, notebooks: Sequence[Path]) -> None:
+    """Every model spec the selected notebooks will load can be resolved (:func:`wassa_lib.models.check_spec`);
+    else one line naming the file and the parameter that set it."""
+    from .models import ModelSpecError, check_spec
+
+    for key, name, spec in model_specs(params, notebooks):
+        try:
+            check_spec(spec)
+        except ModelSpecError as err:
+            raise RunError(f"{origins.get(key, 'parameter')}: {name}: {err}") from None
+
+
+def needs_carer(notebooks: Sequence[Path], params: dict) -> bool:
+    """Whether notebook 04 is selected and trains a CARER stage."""
+    return any(nb.name.startswith("04") for nb in notebooks) and any(
+        isinstance(m, dict) and m.get("incremental") for m in params.get("track2_models", []))
+
+
+def check(params: dict, origins: dict, notebooks: Sequence[Path], echo: Callable[[str], None] = print) -> RunConfig:
+    """Every parameter's type and range, every model spec, the WASSA files, and the CARER files where
+    notebook 04 will read them. Writes nothing."""
+    from .carer import load_carer
+    from .data import DataError, load_splits
+
+    cfg = check_params(params, origins)
+    check_model_specs(params, origins, notebooks)
+    try:
+        if cfg.uses_mock_wassa():
+            echo("data: synthetic WASSA files (no data folder named, and data/wassa2021 is absent)")
+        else:
+            wassa = cfg.wassa_data_dir()
+            load_splits(wassa)
+            echo(f"data: {wassa}")
+        if needs_carer(notebooks, params):
+            if cfg.uses_mock_carer():
+                echo("CARER data: synthetic files")
+            else:
+                carer = cfg.carer_data_dir()
+                load_carer(carer)
+                echo(f"CARER data: {carer}")
+    except DataError as err:
+        raise RunError(str(err)) from None
+    return cfg
