@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from wassa_lib import track1
+from wassa_lib import embeddings, track1
 from wassa_lib.layout import track1_dir
 from wassa_lib.config import TrainingConfig
 from wassa_lib.data import PERSON_FEATURES, SCORES
@@ -30,10 +30,10 @@ def run_dir(tmp_path_factory):
     fit, valid, dev = essays.iloc[:24], essays.iloc[24:32], essays.iloc[32:]
     cfg = TrainingConfig.from_params(TINY, seed=7)
     models = {score: track1.fine_tune(score, fit, valid, cfg, track1.model_dir(tdir, score)) for score in SCORES}
-    track1.write_encoders_info(tdir, "mean", cfg.max_length, cfg.eval_batch_size, cfg.model)
-    embedded = track1.embed_splits(models, {"fit": fit, "validation": valid, "dev": dev}, "mean", 64, 16)
+    embeddings.write_encoders_info(tdir, "mean", cfg.max_length, cfg.eval_batch_size, cfg.model)
+    embedded = embeddings.embed_splits(models, {"fit": fit, "validation": valid, "dev": dev}, "mean", 64, 16)
     for split, emb in embedded.items():
-        track1.save_embeddings(emb, track1.embeddings_path(tdir, split))
+        embeddings.save_embeddings(emb, embeddings.embeddings_path(tdir, split))
     frames = {split: feature_frame(frame, embedded[split].empathy, embedded[split].distress)
               for split, frame in (("fit", fit), ("dev", dev))}
     full = fit_and_score(feature_pipeline(make_regressor("ridge")), frames["fit"], {"dev": frames["dev"]})
@@ -58,36 +58,36 @@ def test_fine_tune_saves_safetensors_and_summary(run_dir):
 def test_embeddings_have_one_row_per_essay_in_order(run_dir):
     hidden = run_dir["models"]["empathy"].model.config.hidden_size
     for split, n in (("fit", 24), ("validation", 8), ("dev", 8)):
-        emb = track1.load_embeddings(run_dir["dir"], split)
+        emb = embeddings.load_embeddings(run_dir["dir"], split)
         assert emb.empathy.shape == (n, hidden) and emb.distress.shape == (n, hidden)
         assert emb.empathy_head.shape == (n,)
     dev = run_dir["dev"]
-    emb = track1.load_embeddings(run_dir["dir"], "dev", dev["message_id"])
-    alone, _ = track1.encode(run_dir["models"]["distress"], dev["essay"].iloc[::-1].tolist(), "mean", 64, 3)
+    emb = embeddings.load_embeddings(run_dir["dir"], "dev", dev["message_id"])
+    alone, _ = embeddings.encode(run_dir["models"]["distress"], dev["essay"].iloc[::-1].tolist(), "mean", 64, 3)
     np.testing.assert_allclose(alone[::-1], emb.distress, rtol=1e-4, atol=1e-5)
 
 
 def test_the_three_poolings_differ_and_unknown_pooling_fails(run_dir):
     tuned, texts = run_dir["models"]["empathy"], run_dir["dev"]["essay"].tolist()
-    pooler, heads = track1.encode(tuned, texts, "pooler", 64)
-    cls, _ = track1.encode(tuned, texts, "cls", 64)
-    mean, heads_again = track1.encode(tuned, texts, "mean", 64)
+    pooler, heads = embeddings.encode(tuned, texts, "pooler", 64)
+    cls, _ = embeddings.encode(tuned, texts, "cls", 64)
+    mean, heads_again = embeddings.encode(tuned, texts, "mean", 64)
     assert pooler.shape == cls.shape == mean.shape
     assert not np.allclose(cls, mean) and not np.allclose(pooler, cls)
     assert np.abs(pooler).max() <= 1.0  # the pooler's tanh
     np.testing.assert_allclose(heads, heads_again, rtol=1e-5)
     with pytest.raises(ValueError, match="pooling must be one of pooler, cls, mean"):
-        track1.encode(tuned, texts, "max", 64)
+        embeddings.encode(tuned, texts, "max", 64)
 
 
 def test_embeddings_of_another_split_are_refused(run_dir):
     with pytest.raises(ValueError, match="differ from the dev split"):
-        track1.load_embeddings(run_dir["dir"], "dev", run_dir["fit"]["message_id"].iloc[:8])
+        embeddings.load_embeddings(run_dir["dir"], "dev", run_dir["fit"]["message_id"].iloc[:8])
 
 
 def test_missing_embeddings_name_the_file_and_the_notebook(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"embeddings/test\.npz not found; notebook 02 writes it"):
-        track1.load_embeddings(tmp_path, "test")
+        embeddings.load_embeddings(tmp_path, "test")
 
 
 def test_save_load_round_trip_gives_the_same_embeddings(run_dir):
@@ -95,7 +95,7 @@ def test_save_load_round_trip_gives_the_same_embeddings(run_dir):
     loaded = track1.load_fine_tuned(track1.model_dir(run_dir["dir"], "empathy"))
     original = run_dir["models"]["empathy"]
     assert loaded.label_std == original.label_std
-    for a, b in zip(track1.encode(original, texts, "mean", 64), track1.encode(loaded, texts, "mean", 64)):
+    for a, b in zip(embeddings.encode(original, texts, "mean", 64), embeddings.encode(loaded, texts, "mean", 64)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
@@ -132,8 +132,8 @@ def test_rows_lacking_a_person_feature_fall_back_one_by_one(run_dir, caplog):
 
 def test_predict_scores_before_notebook_03_says_which_file(tmp_path, run_dir):
     (tmp_path / "artifacts" / "track1").mkdir(parents=True)
-    (tmp_path / "artifacts" / "track1" / track1.ENCODERS_FILE).write_text(
-        (run_dir["dir"] / track1.ENCODERS_FILE).read_text())
+    (tmp_path / "artifacts" / "track1" / embeddings.ENCODERS_FILE).write_text(
+        (run_dir["dir"] / embeddings.ENCODERS_FILE).read_text())
     with pytest.raises(FileNotFoundError, match="regressor_selection.json not found; notebook 03 writes it"):
         track1.predict_scores(tmp_path, run_dir["dev"])
 
@@ -176,12 +176,29 @@ def test_comparison_chooses_on_validation_and_builds_table2(run_dir):
     assert result.best == max(valid, key=valid.get)
     table = result.table2()
     ours = table[table["source"] == "this kit"]
-    assert list(ours["kind"]) == ["regressor"] * 3 + ["ablation"] * 4 + ["floor"]
+    assert list(ours["kind"]) == ["regressor"] * 3 + ["ablation"] * 4 + ["as run"] + ["floor"]
     assert ours[["distress", "empathy", "average", "validation_average"]].notna().all().all()
     assert set(table[table["source"] != "this kit"]["regressor"]) == {"svr", "xgboost", "adaboost", "mlp"}
     metrics = result.metrics()
-    assert metrics["best_regressor"] == result.best and isinstance(metrics["best_beats_floor"], bool)
+    assert metrics["best_regressor"] == result.best
+    assert metrics["best_beats_floor"] == (metrics["best_dev"]["average"] > result.floor_average())
     assert metrics["best_dev"] == result.regressors[result.best].scores["dev"]
+    # as the authors ran it: each score from the ablation that reads its own encoder's embedding
+    as_run = result.as_run.predictions["dev"]
+    np.testing.assert_allclose(as_run["empathy"], result.ablations["empathy_only"].predictions["dev"]["empathy"])
+    np.testing.assert_allclose(as_run["distress"], result.ablations["distress_only"].predictions["dev"]["distress"])
+
+
+def test_the_erroneous_submission_feeds_the_distress_embedding_to_the_empathy_regressor(run_dir):
+    from wassa_lib.comparison import swap_embeddings
+
+    frame = feature_frame(run_dir["dev"], run_dir["embedded"]["dev"].empathy, run_dir["embedded"]["dev"].distress)
+    swapped = swap_embeddings(frame)
+    emp = [c for c in frame.columns if c.startswith("emp_")]
+    dis = [c for c in frame.columns if c.startswith("dis_")]
+    np.testing.assert_array_equal(swapped[emp].to_numpy(), frame[dis].to_numpy())
+    np.testing.assert_array_equal(swapped[dis].to_numpy(), frame[dis].to_numpy())
+    assert not np.array_equal(frame[emp].to_numpy(), frame[dis].to_numpy())
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="the CPU bf16 path")
@@ -198,18 +215,18 @@ def test_the_joint_encoder_has_two_heads_and_its_embeddings_round_trip(run_dir, 
     joint = track1.fine_tune(track1.JOINT, fit, valid, run_dir["cfg"], tmp_path / "joint_model")
     assert joint.model.config.num_labels == 2 and np.isfinite(joint.validation_pearson)
     assert joint.label_mean == pytest.approx([fit["empathy"].mean(), fit["distress"].mean()])
-    embedded = track1.embed_joint(joint, {"validation": valid, "dev": dev}, "cls", 64, 16)
-    track1.save_joint(embedded, tmp_path)
-    back = track1.load_joint(tmp_path, "dev", dev["message_id"])
+    embedded = embeddings.embed_joint(joint, {"validation": valid, "dev": dev}, "cls", 64, 16)
+    embeddings.save_joint(embedded, tmp_path)
+    back = embeddings.load_joint(tmp_path, "dev", dev["message_id"])
     pd.testing.assert_frame_equal(back[embedded["dev"].columns], embedded["dev"], check_dtype=False)
     heads = back[["empathy", "distress"]].to_numpy()
     assert heads.shape == (len(dev), 2) and not np.allclose(heads[:, 0], heads[:, 1])
     mt = back.filter(regex=r"^mt_").to_numpy()
     assert mt.shape == (len(dev), joint.model.config.hidden_size)
     with pytest.raises(ValueError, match="differ from the validation split"):
-        track1.load_joint(tmp_path, "validation", dev["message_id"])
+        embeddings.load_joint(tmp_path, "validation", dev["message_id"])
     reloaded = track1.load_fine_tuned(tmp_path / "joint_model")
-    np.testing.assert_allclose(track1.encode(reloaded, dev["essay"].tolist(), "cls", 64)[1], heads, rtol=1e-4,
+    np.testing.assert_allclose(embeddings.encode(reloaded, dev["essay"].tolist(), "cls", 64)[1], heads, rtol=1e-4,
                                atol=1e-5)
 
 
@@ -218,9 +235,9 @@ def test_the_carried_system_is_scored_on_validation_for_every_pooling(run_dir):
     from wassa_lib.features import feature_frame
 
     params = {"svr": {"C": 1.0}, "mlp": {"hidden_layer_sizes": [8], "max_iter": 50}}
-    probe = track1.carried_by_pooling(run_dir["models"], run_dir["fit"], run_dir["valid"], 64, params, batch_size=16)
+    probe = embeddings.carried_by_pooling(run_dir["models"], run_dir["fit"], run_dir["valid"], 64, params, batch_size=16)
     fit, valid = run_dir["fit"], run_dir["valid"]
-    frames = {name: feature_frame(frame, *(track1.encode(run_dir["models"][s], frame["essay"].tolist(), "mean", 64)[0]
+    frames = {name: feature_frame(frame, *(embeddings.encode(run_dir["models"][s], frame["essay"].tolist(), "mean", 64)[0]
                                            for s in ("empathy", "distress")))
               for name, frame in (("fit", fit), ("validation", valid))}
     assert probe["mean"] == pytest.approx(best_on_validation(frames, params)[1], abs=1e-3)

@@ -74,3 +74,10 @@ def metrics_dir(run_dir: str | Path) -> Path:
 def artifacts_dir(run_dir: str | Path) -> Path:
     """Models, embeddings and predictions: large, never committed."""
     return Path(run_dir) / "artifacts"
+
+
+def require_file(path: Path, writer: str) -> Path:
+    """``path``, or a FileNotFoundError naming the notebook that writes it."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found; {writer} writes it (run it first with the same profile)")
+    return path

@@ -9,7 +9,7 @@ validation, so the epochs are tuned with the rate.
 
 The criterion is the validation score of what goes to test: for Track 1, the best of the profile's
 regressors over ``[embeddings ; person features]`` for each rate and pooling
-(:func:`wassa_lib.track1.carried_by_pooling`, recorded by notebook 02); for Track 2, each model's own
+(:func:`wassa_lib.embeddings.carried_by_pooling`, recorded by notebook 02); for Track 2, each model's own
 validation macro-F1. Notebook 05 collects the runs into ``tuning.csv``: what was tried, its validation
 score, what was kept, and whether the profile uses it. Dev and test play no part.
 """
