@@ -20,7 +20,9 @@ from safetensors.torch import load_file
 from wassa_lib import layout, models, paper, track2
 from wassa_lib.carer import CARER_LABELS, load_carer
 from wassa_lib.data import EMOTIONS, load_splits, train_validation_split
+from wassa_lib import floors as track2_floors
 from wassa_lib.metrics import emotion_scores
+from wassa_lib.records import Track2Record
 
 TINY = {"epochs": 1, "batch_size": 16, "learning_rate": 3e-3, "max_length": 64, "eval_batch_size": 32}
 INCREMENTAL = track2.IncrementalConfig.from_params({"training": TINY, "max_train_samples": 96})
@@ -179,9 +181,12 @@ def test_stage_two_starts_from_the_saved_stage_one_model(tiny_run):
     stage1_dir = track2.stage1_dir(root, "tiny-seq2seq") / track2.MODEL_DIR
     final_dir = root / "inc" / track2.MODEL_DIR
     assert results[2].stage1["carer_train_lines"] == 96
-    throughput = track2.training_throughput(results)
-    assert sorted(throughput) == ["track2_cls", "track2_gen", "track2_inc", "track2_inc_stage1"]
-    assert throughput["track2_inc_stage1"]["steps"] > 0 and throughput["track2_cls"]["samples_per_second"] > 0
+    floors = [track2_floors.majority_floor(*train_validation_split(splits.train), splits.dev)]
+    record = Track2Record.build(results, floors, results[2], None)
+    assert sorted(record.training) == ["track2_carer_stage_tiny-seq2seq", "track2_cls", "track2_gen", "track2_inc"]
+    assert record.training["track2_carer_stage_tiny-seq2seq"]["steps"] > 0
+    assert record.training["track2_cls"]["samples_per_second"] > 0
+    assert record.selected == "inc" and record.families["inc"]["incremental"]
     stage1_model, stage1_tok = models.load_model(str(stage1_dir), "seq2seq")
     final_model, final_tok = models.load_model(str(final_dir), "seq2seq")
     # A fresh tiny model would train its own tokenizer on the WASSA essays; stage 2 kept stage 1's.

@@ -28,35 +28,27 @@ ROOT_ENV = "WASSA_COLAB_ROOT"      # Colab's /content; a test points it at a tem
 SCRATCH_ENV = "WASSA_SCRATCH_DIR"  # where training checkpoints go (see wassa_lib.training.checkpoint_dir)
 
 SETUP_CELL_TEMPLATE = '''\
-# Colab only: find and install the kit, mount Google Drive, choose the profile (README, "Colab").
-# Outside Colab this cell does nothing.
+# Colab only (docs/colab.md): find and install the kit, mount Drive, choose the profile. Elsewhere: nothing.
 import sys
-
 if "google.colab" in sys.modules:
     import importlib.util, os, subprocess
     from pathlib import Path
-
-    GIT_URL, GIT_REF = {git_url!r}, {git_ref!r}  # from wassa_lib/colab.py
     if importlib.util.find_spec("wassa_lib") is None:
         from google.colab import drive
-
-        root = Path(os.environ.get("{root_env}", "/content"))
+        root, url = Path(os.environ.get("{root_env}", "/content")), {git_url!r}  # GIT_URL of wassa_lib/colab.py
         drive.mount(str(root / "drive"))
         kit = root / "drive" / "MyDrive" / "{drive_kit}"
-        if not (kit / "pyproject.toml").is_file() and GIT_URL:
+        if not (kit / "pyproject.toml").is_file() and url:
             kit = root / "wassa-kit"
-            subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", GIT_REF, GIT_URL, str(kit)])
+            subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", {git_ref!r}, url, str(kit)])
         if not (kit / "pyproject.toml").is_file():
             class KitNotFound(Exception):
-                def _render_traceback_(self):
-                    return [f"KitNotFound: {{self}}"]
-
-            raise KitNotFound(f"no copy of the kit: upload the repository folder to MyDrive/{drive_kit} "
+                _render_traceback_ = lambda self: [f"KitNotFound: {{self}}"]  # noqa: E731  (one line, no traceback)
+            raise KitNotFound("no copy of the kit: upload the repository folder to MyDrive/{drive_kit} "
                               "(or set GIT_URL in wassa_lib/colab.py), then run this cell again")
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", f"{{kit}}[colab]"], check=True)
         sys.path.insert(0, str(kit))
     from wassa_lib.colab import configure
-
     globals().update(configure(globals()))'''
 
 
@@ -112,7 +104,7 @@ def configure(namespace: dict, cuda: bool | None = None) -> dict:
 
     cuda = torch.cuda.is_available() if cuda is None else cuda
     defaults = load_params("cpu")
-    untouched = {k for k in namespace if k in defaults and namespace[k] == defaults[k]}
+    untouched = {k for k in namespace if k in defaults and (namespace[k] is None or namespace[k] == defaults[k])}
     profile = namespace.get("profile", "cpu")
     if "profile" in untouched:
         profile = "paper" if cuda else "cpu"

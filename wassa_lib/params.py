@@ -76,6 +76,14 @@ def load_params(profile: str, params_dir: Path = PARAMS_DIR, layers: Sequence[st
     return resolve(profile, layers, params_dir=params_dir)[0]
 
 
+def profile_defaults(namespace: dict) -> dict:
+    """For a notebook: the values of its structured parameters that its parameters cell leaves at None (the
+    models and training settings), taken from the profile ``namespace["profile"]`` names. A runner always
+    passes them; a notebook opened by hand gets them here, so its cell holds only what a user would change."""
+    profile = load_params(namespace.get("profile") or "cpu")
+    return {k: profile[k] for k, v in namespace.items() if v is None and profile.get(k) is not None}
+
+
 def _run_config(params: dict) -> RunConfig:
     keys = {f.name for f in fields(RunConfig)} & set(params)
     return RunConfig(**{k: params[k] for k in keys})

@@ -16,12 +16,12 @@ from .config import FAMILIES, IncrementalConfig, Track2Model
 from .decoding import (count_invalid, eos_token_id, generate_free, label_targets, one_hot, parse_generation,
                        predict_classifier, predict_generation, score_labels)
 from .results import (SELECTION_FILE, floors_dev_predictions, incremental_effect, predict_emotions,
-                      select_best, stage1_on_carer_test, table4, training_throughput)
+                      select_best, stage1_on_carer_test, table4)
 from .training import (MODEL_DIR, PREDICTIONS_FILE, RESULT_FILE, STAGE1_DIR, ModelResult, stage1_dir,
                        run_model, train_classifier, train_generator, train_stage1)
 
 __all__ = ["FAMILIES", "IncrementalConfig", "Track2Model", "count_invalid", "eos_token_id", "generate_free",
            "label_targets", "one_hot", "parse_generation", "predict_classifier", "predict_generation",
            "score_labels", "floors_dev_predictions", "SELECTION_FILE", "incremental_effect", "predict_emotions", "select_best",
-           "stage1_on_carer_test", "table4", "training_throughput", "MODEL_DIR", "PREDICTIONS_FILE", "RESULT_FILE",
+           "stage1_on_carer_test", "table4", "MODEL_DIR", "PREDICTIONS_FILE", "RESULT_FILE",
            "STAGE1_DIR", "ModelResult", "stage1_dir", "run_model", "train_classifier", "train_generator", "train_stage1"]

@@ -127,18 +127,6 @@ def stage1_on_carer_test(results: Sequence[ModelResult], root: Path, carer: Care
     return pd.DataFrame(rows, columns=["model", "stage1", "stage1_model", "carer_test_lines", "accuracy", "macro_f1"])
 
 
-def training_throughput(results: Sequence[ModelResult]) -> dict[str, dict]:
-    """The training throughput of every model (and of its CARER stage), keyed ``track2_<name>``,
-    as the benchmark reads it from the notebook's metrics."""
-    found = {}
-    for r in results:
-        if r.stage1 and r.stage1.get("training"):
-            found[f"track2_{r.spec.name}_stage1"] = r.stage1["training"]
-        if r.training:
-            found[f"track2_{r.spec.name}"] = r.training
-    return found
-
-
 def select_best(results: Sequence[ModelResult], root: Path) -> ModelResult:
     """The model with the best **validation** macro-F1, written to ``root/model_selection.json``; dev is
     reported, never used for the choice (the paper chose on dev, which it used as its test set). Rows that

@@ -53,6 +53,11 @@ def stage1_dir(root: Path, base: str) -> Path:
     return Path(root) / STAGE1_DIR / re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("_")
 
 
+def stage1_key(base: str) -> str:
+    """The key of a CARER stage's training record in notebook 04's record (one per base model)."""
+    return f"track2_carer_stage_{stage1_dir(Path('.'), base).name}"
+
+
 def _classification_metrics(prediction: EvalPrediction) -> dict[str, float]:
     gold = np.asarray(EMOTIONS)[np.asarray(prediction.label_ids).argmax(-1)]
     pred = np.asarray(EMOTIONS)[np.asarray(prediction.predictions).argmax(-1)]
