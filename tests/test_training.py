@@ -40,7 +40,7 @@ def test_cpu_bf16_flag_is_read_from_cpuinfo(monkeypatch, tmp_path):
 
 def test_cpu_bf16_training_attention_is_eager_for_steps_and_default_for_evaluation():
     from wassa_lib.models import load_model
-    from wassa_lib.training import TrainingAttention
+    from wassa_lib.callbacks import TrainingAttention
 
     model, _ = load_model("tiny-encoder", "regression", corpus=["a few words for a tokenizer"])
     default = model.config._attn_implementation

@@ -108,82 +108,59 @@ def _stopping(run: Run) -> pd.DataFrame:
     return wide.assign(stopped_by_the_cap_in_seeds=by_cap.reindex(wide.index).fillna("none")).reset_index()
 
 
-def results_page(run: Run) -> str:
-    """``docs/results.md``."""
+def _track1_section(run: Run) -> list[str]:
     t2 = run.table("table2_seeds")
     cols2 = ["kind", "system", "distress_mean", "empathy_mean", "average_mean", "average_sd", "validation_average_mean"]
     paper2 = run.table("table2").query("source != 'this kit'")[["system", "distress", "empathy", "average"]]
+    return ["## Table 2: Track 1 on dev (average Pearson of empathy and distress)", "",
+            _table(t2[[c for c in cols2 if c in t2.columns]]), "",
+            "The paper's Table 2 (its submission marked `*`):", "", _table(paper2), "",
+            "![Table 2 over seeds](../outputs/cpu/figures/table2_seeds.png)", "",
+            "## The authors' erroneous submission, measured on dev",
+            "The empathy regressor of the authors' code read the distress encoder's embedding at test time; the "
+            "same mistake made on dev (the authors' MLP settings, each score's own embedding):", "",
+            _table(run.table("erroneous_submission_seeds")), ""]
+
+
+def _track2_section(run: Run) -> list[str]:
     t4 = run.table("table4_seeds")
     cols4 = ["model", "paper_model", "paper_macro_f1", "valid_macro_f1_mean", "macro_f1_mean", "macro_f1_sd",
              "accuracy_mean"]
-    parts = [
-        "# Results of the recorded cpu run",
-        "",
-        "<!-- rendered by `python -m wassa_lib report` from outputs/cpu; do not edit by hand -->",
-        "",
-        run.provenance(),
-        "Every number is the mean over the seeds (± its standard deviation where shown); the paper's numbers are "
-        "the paper's, on BERT, T5 and Pegasus on a GPU, printed beside ours for orientation only.",
-        "",
-        "## Where each model stopped",
-        "Every fine-tuning trains up to 10 epochs and stops once validation has not improved for 2; "
-        "`kept/run` is the epoch kept and the epochs run.",
-        "",
-        _table(_stopping(run)),
-        "",
-        "![validation curves, Track 1](../outputs/cpu/figures/track1_validation_curves.png)",
-        "![validation curves, Track 2](../outputs/cpu/figures/track2_validation_curves.png)",
-        "",
-        "## Table 2: Track 1 on dev (average Pearson of empathy and distress)",
-        "",
-        _table(t2[[c for c in cols2 if c in t2.columns]]),
-        "",
-        "The paper's Table 2 (its submission marked `*`):",
-        "",
-        _table(paper2),
-        "",
-        "![Table 2 over seeds](../outputs/cpu/figures/table2_seeds.png)",
-        "",
-        "## The authors' erroneous submission, measured on dev",
-        "The empathy regressor of the authors' code read the distress encoder's embedding at test time; the same "
-        "mistake made on dev (the authors' MLP settings, each score's own embedding):",
-        "",
-        _table(run.table("erroneous_submission_seeds")),
-        "",
-        "## Table 4: Track 2 on dev (macro-F1)",
-        "",
-        _table(t4[[c for c in cols4 if c in t4.columns]]),
-        "",
-        "![Table 4 over seeds](../outputs/cpu/figures/table4_seeds.png)",
-        "",
-        "## Table 5: Track 2 on test",
-        "",
-        _table(run.table("table5_seeds")[["metric", "paper", "best_in_task", "ours_mean", "ours_sd"]]
-               .merge(run.table("table5_ensemble"), on="metric")),
-        "",
-        "## Which system each seed chose (on validation)",
-        "",
-        _table(run.table("choice_seeds")),
-        "",
-        "## The paper's claims",
-        "A claim compares two systems on dev; its interval pools a paired bootstrap over the dev essays within "
-        "each seed. *supported*: the 95% interval lies above 0; *contradicted*: below; *not decided by this "
-        "data*: it contains 0. The two rows on choosing on dev use a t-interval over the seeds.",
-        "",
-        _table(run.table("claims")[["track", "claim", "mean_difference", "ci95_low", "ci95_high", "verdict"]],
-               ".4f"),
-        "",
-        "![claims](../outputs/cpu/figures/claims.png)",
-        "",
-        "## What choosing on dev was worth",
-        "The authors' code chose its epochs and regressor on the dev set it reported, and predicted Track 2 "
-        "with the last epoch's model, counting an invalid generation as `neutral`. Each row puts the dev score "
-        "of what that way picks beside what the kit's way (validation) picks:",
-        "",
-        _table(run.table("dev_selection"), ".4f"),
-        "",
-    ]
-    return "\n".join(parts)
+    table5 = (run.table("table5_seeds")[["metric", "paper", "best_in_task", "ours_mean", "ours_sd"]]
+              .merge(run.table("table5_ensemble"), on="metric"))
+    return ["## Table 4: Track 2 on dev (macro-F1)", "", _table(t4[[c for c in cols4 if c in t4.columns]]), "",
+            "![Table 4 over seeds](../outputs/cpu/figures/table4_seeds.png)", "",
+            "## Table 5: Track 2 on test", "", _table(table5), "",
+            "## Which system each seed chose (on validation)", "", _table(run.table("choice_seeds")), ""]
+
+
+def _claims_section(run: Run) -> list[str]:
+    verdicts = run.table("claims")[["track", "claim", "mean_difference", "ci95_low", "ci95_high", "verdict"]]
+    return ["## The paper's claims",
+            "A claim compares two systems on dev; its interval pools a paired bootstrap over the dev essays within "
+            "each seed. *supported*: the 95% interval lies above 0; *contradicted*: below; *not decided by this "
+            "data*: it contains 0. The two rows on choosing on dev use a t-interval over the seeds.", "",
+            _table(verdicts, ".4f"), "", "![claims](../outputs/cpu/figures/claims.png)", "",
+            "## What choosing on dev was worth",
+            "The authors' code chose its epochs and regressor on the dev set it reported, and predicted Track 2 "
+            "with the last epoch's model, counting an invalid generation as `neutral`. Each row puts the dev score "
+            "of what that way picks beside what the kit's way (validation) picks:", "",
+            _table(run.table("dev_selection"), ".4f"), ""]
+
+
+def results_page(run: Run) -> str:
+    """``docs/results.md``."""
+    head = ["# Results of the recorded cpu run", "",
+            "<!-- rendered by `python -m wassa_lib report` from outputs/cpu; do not edit by hand -->", "",
+            run.provenance(),
+            "Every number is the mean over the seeds (± its standard deviation where shown); the paper's numbers "
+            "are the paper's, on BERT, T5 and Pegasus on a GPU, printed beside ours for orientation only.", "",
+            "## Where each model stopped",
+            "Every fine-tuning trains up to 10 epochs and stops once validation has not improved for 2; "
+            "`kept/run` is the epoch kept and the epochs run.", "", _table(_stopping(run)), "",
+            "![validation curves, Track 1](../outputs/cpu/figures/track1_validation_curves.png)",
+            "![validation curves, Track 2](../outputs/cpu/figures/track2_validation_curves.png)", ""]
+    return "\n".join([*head, *_track1_section(run), *_track2_section(run), *_claims_section(run)])
 
 
 def settings_block() -> str:

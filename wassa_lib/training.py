@@ -18,9 +18,10 @@ import torch
 from datasets import Dataset
 from transformers import (PreTrainedModel, PreTrainedTokenizerBase, Seq2SeqTrainingArguments, Trainer,
                           TrainingArguments)
-from transformers.trainer_callback import EarlyStoppingCallback, PrinterCallback, TrainerCallback
+from transformers.trainer_callback import EarlyStoppingCallback, PrinterCallback
 from transformers.trainer_utils import get_last_checkpoint
 
+from .callbacks import DevMonitor, TrainingAttention
 from .config import TrainingConfig
 
 logger = logging.getLogger(__name__)
@@ -60,21 +61,6 @@ def choose_precision(requested: str, cuda: bool | None = None, cpu_bf16: bool | 
         raise ValueError("precision bf16 was asked for, but this GPU (compute capability below 8.0) only "
                          "emulates it; use fp16 or auto")
     return requested
-
-
-class TrainingAttention(TrainerCallback):
-    """On a CPU in bf16, the eager (matmul) attention while the model trains and its default kernel
-    (scaled dot product) while it is evaluated: the fused kernel's backward pass is about 3x slower
-    than eager there, its forward pass the faster one (``python -m wassa_lib bench`` times both)."""
-
-    def __init__(self, model: PreTrainedModel) -> None:
-        self.default = model.config._attn_implementation
-
-    def on_epoch_begin(self, args, state, control, model=None, **kwargs):
-        model.set_attn_implementation("eager")
-
-    def on_epoch_end(self, args, state, control, model=None, **kwargs):
-        model.set_attn_implementation(self.default)
 
 
 def eager_training_attention(precision: str, cuda: bool | None = None) -> bool:
@@ -285,19 +271,6 @@ def reusable_record(path: Path, settings: dict) -> dict | None:
         logger.info("%s: saved with other settings; training again", path.parent)
         return None
     return record
-
-
-class DevMonitor(TrainerCallback):
-    """After each validation, ``score(model)`` on the dev set, recorded and never used for a choice: what the
-    authors' code, which chose epochs on dev, would have seen (``dev_by_epoch`` of the training record)."""
-
-    def __init__(self, score: Callable[[torch.nn.Module], dict[str, float]]) -> None:
-        self.score, self.by_epoch = score, []
-
-    def on_evaluate(self, args, state, control, model=None, **kwargs):
-        was_training = model.training
-        self.by_epoch.append({k: round(float(v), 4) for k, v in self.score(model).items()})
-        model.train(was_training)
 
 
 def stopped_by(epochs_run: int, cfg: TrainingConfig) -> str:

@@ -51,7 +51,7 @@ class PooledClassifier(nn.Module):
         return next(self.parameters()).device
 
     def set_attn_implementation(self, implementation: str) -> None:
-        """The encoder's attention kernel (:class:`wassa_lib.training.TrainingAttention` switches it)."""
+        """The encoder's attention kernel (:class:`wassa_lib.callbacks.TrainingAttention` switches it)."""
         self.encoder.set_attn_implementation(implementation)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor | None = None,
