@@ -76,7 +76,7 @@ def test_predict_command_scores_a_csv(smoke_run, tmp_path):
 @pytest.mark.parametrize("content,message", [
     ("text\nhello\n", "missing column essay; found text"),
     ("essay,age\nfine essay,30\n  ,31\n", "line 3, column essay: empty essay"),
-    (b"\xff\xfe\x00bad", "cannot be read as CSV"),
+    (b"\xff\xfe\x00bad", "encoded as UTF-16; save it as UTF-8"),
 ])
 def test_predict_bad_input_is_one_line_and_exit_2(smoke_run, tmp_path, capsys, content, message):
     source = tmp_path / "in.csv"

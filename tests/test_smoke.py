@@ -137,7 +137,8 @@ def test_each_fine_tuning_records_its_validation_curve_and_kept_epoch(smoke_run)
         assert len(curve) == record["epochs_run"] <= record["epochs"] and np.isfinite(curve).all(), name
         assert record["best_epoch"] == int(np.argmax(curve)) + 1, name
         assert record["stopped_by"] == ("patience" if record["epochs_run"] < record["epochs"] else "cap"), name
-        assert len(record["dev_by_epoch"]) == record["epochs_run"], name
+        if "carer_stage" not in name:  # CARER has no dev set of the kit's
+            assert len(record["dev_by_epoch"]) == record["epochs_run"], name
     probe = m["02_track1_finetune"]["carried_by_pooling"]
     assert set(probe) == {"pooler", "cls", "mean"} and all(-1 <= v <= 1 for v in probe.values())
 
@@ -147,9 +148,12 @@ def test_every_figure_is_shown_in_the_notebook_that_makes_it_and_no_warning_reac
 
     for path in sorted((smoke_run / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         nb = nbformat.read(path, as_version=4)
+        shown = 0
         for cell in (c for c in nb.cells if c.cell_type == "code"):
-            if "plots.show(" in cell.source:
-                images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
-                assert len(images) >= cell.source.count("plots.show("), f"{path.name}: {cell.source[:80]!r}"
+            images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+            saved = sum(o.get("text", "").count("figure saved: ") for o in cell.outputs if o.output_type == "stream")
+            assert len(images) == saved, f"{path.name}: {saved} figures saved, {len(images)} shown: {cell.source[:80]!r}"
+            shown += len(images)
             stderr = [o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stderr"]
             assert not any("Warning" in text for text in stderr), f"{path.name}: {stderr}"
+        assert shown >= (4 if path.name.startswith("01") else 1), path.name

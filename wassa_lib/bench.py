@@ -81,7 +81,8 @@ def predict_throughput(run_dir: Path, essays: pd.DataFrame) -> dict:
 
 def benchmark(profile: str, run: bool = True, echo: Callable[[str], None] = print, **runner_kwargs) -> dict:
     """Run the profile (unless ``run`` is False: reuse its finished run) and write ``benchmark.json``."""
-    from .run import Runner, machine
+    from .provenance import machine
+    from .run import Runner
 
     runner = Runner(profile, echo=echo, **runner_kwargs)
     if run:

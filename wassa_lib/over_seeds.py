@@ -12,11 +12,30 @@ from .layout import figures_dir, table_path, tables_dir
 from .tables import save_metrics, save_table
 
 
+def stopping(runs: dict[int, Path]) -> pd.DataFrame:
+    """Where every fine-tuning of every seed stopped: ``kept/run`` (the epoch kept, the epochs run) per seed, and
+    the seeds in which the cap of epochs, not patience, ended it."""
+    from .records import Track1Record, Track2Record
+
+    rows = []
+    for seed, run in runs.items():
+        for record in (Track1Record.load(run), Track2Record.load(run)):
+            for name, training in record.training.items():
+                rows.append({"model": name.removeprefix("track1_").removeprefix("track2_"), "seed": seed,
+                             "kept/run": f"{training['best_epoch']}/{training['epochs_run']}",
+                             "cap": training["stopped_by"] == "cap"})
+    frame = pd.DataFrame(rows)
+    wide = frame.pivot_table(index="model", columns="seed", values="kept/run", aggfunc="first", sort=False)
+    wide.columns = [f"seed {c}: kept/run" for c in wide.columns]
+    capped = frame[frame["cap"]].groupby("model", sort=False)["seed"].apply(lambda s: " ".join(map(str, s)))
+    return wide.assign(stopped_by_the_cap_in_seeds=capped.reindex(wide.index).fillna("none")).reset_index()
+
+
 def write(runs: dict[int, Path], out: Path, test_emotions: Sequence[str | float], emo_file: str,
           n_resamples: int = 1000) -> dict[str, pd.DataFrame]:
     """Write every table over the seed ``runs`` into ``out`` (with one seed: the claims and the dev selection
     alone) and return the ones a reader looks at, by name."""
-    shown = {}
+    shown = {"stopping": stopping(runs)}
     if len(runs) > 1:
         for name in ("table2", "table4", "table5", "erroneous_submission"):
             save_table(claims.aggregate(name, runs), tables_dir(out), f"{name}_seeds")

@@ -53,7 +53,18 @@ def machine() -> dict:
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {"platform": platform.platform(), "python": platform.python_version(), "cpu_count": cores,
-            "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+            "cpu": _cpu_model(), "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+
+
+def _cpu_model() -> str:
+    """The processor's model name (``/proc/cpuinfo``; the platform's processor elsewhere)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
 
 
 def gpu_memory_used_mb() -> float | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .config import REPO_ROOT
-from .layout import manifest_path, metrics_path, seed_run_dir, table_path
+from .layout import manifest_path, metrics_path, table_path
 
 logger = logging.getLogger(__name__)
 RUN_DIR = REPO_ROOT / "outputs" / "cpu"
@@ -51,13 +51,18 @@ class Run:
     def provenance(self) -> str:
         """One paragraph: profile, data, seeds, commits, machine."""
         m = self.manifest
-        commits = sorted({nb.get("git_commit", "")[:7] for nb in m["notebooks"].values() if nb.get("git_commit")})
+        def commits(key: str) -> str:
+            found = sorted({nb[key][:7] for nb in m["notebooks"].values() if nb.get(key)})
+            return ", ".join(f"`{c}`" for c in found)
+
         machine = m.get("machine", {})
-        cpu = machine.get("cpu") or machine.get("processor") or machine.get("platform", "")
+        trained = commits("first_run_commit")
         return (f"Profile `{m['profile']}`, the WASSA 2021 release and CARER (sha256 of every file in "
-                f"`outputs/cpu/manifest.json`), seeds {', '.join(map(str, self.seeds))}, notebooks executed at "
-                f"commit{'s' if len(commits) > 1 else ''} {', '.join(f'`{c}`' for c in commits)}; machine: "
-                f"{machine.get('cpu_count', '?')} CPU cores, {cpu}, no GPU.")
+                f"`outputs/cpu/manifest.json`), seeds {', '.join(map(str, self.seeds))}; notebooks executed at "
+                f"{commits('git_commit')}" + (f", reading back the models trained at {trained} (`--rerun`)"
+                                             if trained else "")
+                + f"; machine: {machine.get('cpu_count', '?')} cores of {machine.get('cpu') or 'a CPU'}, "
+                f"{machine.get('gpu') or 'no GPU'}.")
 
 
 def readme_block(run: Run) -> str:
@@ -87,25 +92,6 @@ def readme_block(run: Run) -> str:
         f"Claims ({len(claims)}): " + ", ".join(f"{n} {v}" for v, n in counts.items())
         + ". Every table, verdict and figure: [docs/results.md](docs/results.md).",
     ])
-
-
-def _stopping(run: Run) -> pd.DataFrame:
-    """Where every fine-tuning of every seed stopped."""
-    rows = []
-    for seed in run.seeds:
-        folder = run.dir if seed == run.seeds[0] else seed_run_dir(run.dir, seed)
-        for notebook in ("02_track1_finetune", "04_track2"):
-            training = json.loads(metrics_path(folder, notebook).read_text(encoding="utf-8"))["training"]
-            for name, record in training.items():
-                rows.append({"model": name.removeprefix("track1_").removeprefix("track2_"), "seed": seed,
-                             "kept/run": f"{record['best_epoch']}/{record['epochs_run']}",
-                             "stopped_by": record["stopped_by"]})
-    frame = pd.DataFrame(rows)
-    wide = frame.pivot_table(index="model", columns="seed", values="kept/run", aggfunc="first", sort=False)
-    wide.columns = [f"seed {c}: kept/run" for c in wide.columns]
-    by_cap = frame[frame["stopped_by"] == "cap"].groupby("model", sort=False)["seed"].apply(
-        lambda s: " ".join(map(str, s)))
-    return wide.assign(stopped_by_the_cap_in_seeds=by_cap.reindex(wide.index).fillna("none")).reset_index()
 
 
 def _track1_section(run: Run) -> list[str]:
@@ -157,7 +143,7 @@ def results_page(run: Run) -> str:
             "are the paper's, on BERT, T5 and Pegasus on a GPU, printed beside ours for orientation only.", "",
             "## Where each model stopped",
             "Every fine-tuning trains up to 10 epochs and stops once validation has not improved for 2; "
-            "`kept/run` is the epoch kept and the epochs run.", "", _table(_stopping(run)), "",
+            "`kept/run` is the epoch kept and the epochs run.", "", _table(run.table("stopping")), "",
             "![validation curves, Track 1](../outputs/cpu/figures/track1_validation_curves.png)",
             "![validation curves, Track 2](../outputs/cpu/figures/track2_validation_curves.png)", ""]
     return "\n".join([*head, *_track1_section(run), *_track2_section(run), *_claims_section(run)])
