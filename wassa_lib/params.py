@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import yaml
 
@@ -89,62 +89,86 @@ def _run_config(params: dict) -> RunConfig:
     return RunConfig(**{k: params[k] for k in keys})
 
 
-def _check_one(key: str, value) -> None:
-    """Build what the notebooks build from ``key``; raises ValueError starting with the parameter's name."""
-    if key == "track1_training":
-        TrainingConfig.from_params(value, where=key)
-    elif key == "track1_pooling":
-        if value not in POOLINGS:
-            raise ValueError(f"{key}: must be one of {', '.join(POOLINGS)}, got {value!r}")
-    elif key in ("track1_regressors", "track1_authors_regressors"):
-        from .comparison import per_score_params
-        from .regressors import TARGETS, RegressorConfig
+def _expect(ok: Callable[[object], bool], what: str) -> Callable[[str, object], None]:
+    """A check that raises ``<key>: expected <what>, got <value>`` unless ``ok(value)``."""
+    def check(key: str, value) -> None:
+        if not ok(value):
+            raise ValueError(f"{key}: expected {what}, got {value!r}")
+    return check
 
-        if not isinstance(value, dict) or not value:
-            raise ValueError(f"{key}: expected a mapping of regressor names to hyperparameters, got {value!r}")
-        for name, hyper in value.items():
-            try:
-                for target in TARGETS if key == "track1_authors_regressors" else (None,):
-                    RegressorConfig(name, hyper if target is None else per_score_params(hyper, target))
-            except (ValueError, AttributeError) as err:
-                raise ValueError(f"{key}.{name}: {err}") from None
-    elif key == "track1_floor":
-        if not isinstance(value, dict) or set(value) != {"tfidf", "ridge"}:
-            raise ValueError(f"{key}: expected a mapping with the keys tfidf and ridge, got {value!r}")
-    elif key == "launcher":
-        from .launch import Launcher
 
-        Launcher.parse(value)
-    elif key == "floor_encoder":
-        if not isinstance(value, str) or not value:
-            raise ValueError(f"{key}: expected a model spec, got {value!r}")
-    elif key in ("track1_scale_embeddings", "track1_multitask"):
-        if not isinstance(value, bool):
-            raise ValueError(f"{key}: expected true or false, got {value!r}")
-    elif key == "bootstrap_resamples":
-        if not isinstance(value, int) or isinstance(value, bool) or value < 10:
-            raise ValueError(f"{key}: expected an integer of at least 10, got {value!r}")
-    elif key == "seeds":
-        if not isinstance(value, list) or not value or not all(isinstance(s, int) and not isinstance(s, bool)
-                                                                for s in value):
-            raise ValueError(f"{key}: expected a non-empty list of integers, got {value!r}")
-    elif key == "track2_models":
-        from .track2.config import Track2Model
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
-        if not isinstance(value, list) or not value:
-            raise ValueError(f"{key}: expected a non-empty list of models, got {value!r}")
-        names = [Track2Model.from_params(entry, where=f"{key}[{i}]").name for i, entry in enumerate(value)]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise ValueError(f"{key}: the name {repeated[0]!r} is used twice; each model needs its own folder")
-    elif key == "tuning_learning_rates":
-        from .tuning import check_grid
 
-        check_grid(value)
-    elif key == "track2_incremental":
-        from .track2.config import IncrementalConfig
+def _one_of(choices: Sequence[str]) -> Callable[[str, object], None]:
+    def check(key: str, value) -> None:
+        if value not in choices:
+            raise ValueError(f"{key}: must be one of {', '.join(choices)}, got {value!r}")
+    return check
 
-        IncrementalConfig.from_params(value, where=key)
+
+def _regressors(key: str, value) -> None:
+    from .comparison import per_score_params
+    from .regressors import TARGETS, RegressorConfig
+
+    _expect(lambda v: isinstance(v, dict) and bool(v), "a mapping of regressor names to hyperparameters")(key, value)
+    for name, hyper in value.items():
+        try:
+            for target in TARGETS if key == "track1_authors_regressors" else (None,):
+                RegressorConfig(name, hyper if target is None else per_score_params(hyper, target))
+        except (ValueError, AttributeError) as err:
+            raise ValueError(f"{key}.{name}: {err}") from None
+
+
+def _track2_models(key: str, value) -> None:
+    from .track2.config import Track2Model
+
+    _expect(lambda v: isinstance(v, list) and bool(v), "a non-empty list of models")(key, value)
+    names = [Track2Model.from_params(entry, where=f"{key}[{i}]").name for i, entry in enumerate(value)]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"{key}: the name {repeated[0]!r} is used twice; each model needs its own folder")
+
+
+def _launcher(key: str, value) -> None:
+    from .launch import Launcher
+
+    Launcher.parse(value)
+
+
+def _grid(key: str, value) -> None:
+    from .tuning import check_grid
+
+    check_grid(value)
+
+
+def _incremental(key: str, value) -> None:
+    from .track2.config import IncrementalConfig
+
+    IncrementalConfig.from_params(value, where=key)
+
+
+# What each parameter must be: the check builds what the notebooks build from it (the configs' own field checks),
+# or checks its type and range; the error starts with the parameter's name. RunConfig's keys are its fields'.
+CHECKS: dict[str, Callable[[str, object], None]] = {
+    "track1_training": lambda key, value: TrainingConfig.from_params(value, where=key),
+    "track1_pooling": _one_of(POOLINGS),
+    "track1_regressors": _regressors,
+    "track1_authors_regressors": _regressors,
+    "track1_floor": _expect(lambda v: isinstance(v, dict) and set(v) == {"tfidf", "ridge"},
+                            "a mapping with the keys tfidf and ridge"),
+    "track1_scale_embeddings": _expect(lambda v: isinstance(v, bool), "true or false"),
+    "track1_multitask": _expect(lambda v: isinstance(v, bool), "true or false"),
+    "launcher": _launcher,
+    "floor_encoder": _expect(lambda v: isinstance(v, str) and bool(v), "a model spec"),
+    "bootstrap_resamples": _expect(lambda v: _is_int(v) and v >= 10, "an integer of at least 10"),
+    "seeds": _expect(lambda v: isinstance(v, list) and bool(v) and all(_is_int(s) for s in v),
+                     "a non-empty list of integers"),
+    "track2_models": _track2_models,
+    "tuning_learning_rates": _grid,
+    "track2_incremental": _incremental,
+}
 
 
 def check_params(params: dict, origins: dict[str, Path] | None = None) -> RunConfig:
@@ -166,7 +190,7 @@ def check_params(params: dict, origins: dict[str, Path] | None = None) -> RunCon
         raise fail(err) from None
     for key, value in params.items():
         try:
-            _check_one(key, value)
+            CHECKS.get(key, lambda *_: None)(key, value)
         except ValueError as err:
             raise fail(err) from None
     return cfg
