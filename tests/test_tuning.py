@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from wassa_lib import tuning
@@ -92,16 +91,6 @@ def test_an_unfinished_tuning_run_is_named(tmp_path):
     (run / "manifest.json").write_text(json.dumps({"params": PARAMS}))
     with pytest.raises(FileNotFoundError, match="cpu-tune1 did not finish"):
         tuning.tuning_table(main, PARAMS)
-
-
-def test_the_cpu_profile_uses_what_its_recorded_tuning_kept():
-    recorded = Path(__file__).resolve().parent.parent / "outputs" / "cpu" / "tables" / "tuning.csv"
-    assert recorded.is_file(), "outputs/cpu has no recorded tuning (python -m wassa_lib run --profile cpu --tune)"
-    params = load_params("cpu")
-    kept = pd.read_csv(recorded).query("kept")
-    assert set(kept["system"]) >= {tuning.TRACK1_SYSTEM}
-    used = [str(tuning.profile_value(params, s, k)) for s, k in zip(kept["system"], kept["setting"])]
-    assert used == [str(v) for v in kept["value"]], "params/cpu.yaml differs from what tuning.csv kept"
 
 
 def test_a_future_work_row_trains_at_the_rate_of_the_row_it_extends():
