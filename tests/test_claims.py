@@ -75,6 +75,10 @@ def test_two_seeds_of_the_smoke_profile_give_tables_over_seeds_and_claims(smoke_
     assert (selection["seeds"] == 2).all() and (selection["authors_dev"] - selection["kit_dev"]).round(4).equals(
         selection["difference"])
     assert (main / "figures" / "claims.png").is_file() and (main / "figures" / "table4_seeds.png").is_file()
+    stopping = pd.read_csv(main / "tables" / "stopping.csv").set_index("model")
+    records = json.loads((main / "metrics" / "02_track1_finetune.json").read_text())["training"]
+    kept, run = records["track1_empathy"]["best_epoch"], records["track1_empathy"]["epochs_run"]
+    assert stopping.loc["empathy", "seed 42: kept/run"] == stopping.loc["empathy", "seed 7: kept/run"] == f"{kept}/{run}"
     assert (verdicts["ci95_low"] <= verdicts["ci95_high"]).all()
     assert set(verdicts["track"].astype(str)) == {"1", "2"}
     assert (main / "tables" / "table5_ensemble.csv").is_file()
