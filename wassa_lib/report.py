@@ -49,20 +49,20 @@ class Run:
         return self.metrics("05_claims")["seeds"]
 
     def provenance(self) -> str:
-        """One paragraph: profile, data, seeds, commits, machine."""
-        m = self.manifest
-        def commits(key: str) -> str:
-            found = sorted({nb[key][:7] for nb in m["notebooks"].values() if nb.get(key)})
-            return ", ".join(f"`{c}`" for c in found)
+        """One paragraph: profile and layers, data, seeds, commits, machine."""
+        m, machine = self.manifest, self.manifest.get("machine", {})
 
-        machine = m.get("machine", {})
+        def commits(key: str) -> str:
+            return ", ".join(f"`{c}`" for c in sorted({nb[key][:7] for nb in m["notebooks"].values() if nb.get(key)}))
+
+        layers = ", ".join(f"`params/layers/{Path(p).name}`" for p in m.get("params_layers", []))
         trained = commits("first_run_commit")
-        return (f"Profile `{m['profile']}`, the WASSA 2021 release and CARER (sha256 of every file in "
-                f"`outputs/cpu/manifest.json`), seeds {', '.join(map(str, self.seeds))}; notebooks executed at "
-                f"{commits('git_commit')}" + (f", reading back the models trained at {trained} (`--rerun`)"
-                                             if trained else "")
+        return (f"Profile `{m['profile']}`" + (f" with {layers}" if layers else "")
+                + ", the WASSA 2021 release and CARER (sha256 of every file in `outputs/cpu/manifest.json`), seeds "
+                + ", ".join(map(str, self.seeds)) + f"; notebooks executed at {commits('git_commit')}"
+                + (f", reading back the models trained at {trained} (`--rerun`)" if trained else "")
                 + f"; machine: {machine.get('cpu_count', '?')} cores of {machine.get('cpu') or 'a CPU'}, "
-                f"{machine.get('gpu') or 'no GPU'}.")
+                + f"{machine.get('gpu') or 'no GPU'}.")
 
 
 def readme_block(run: Run) -> str:
