@@ -48,6 +48,18 @@ class Run:
     def seeds(self) -> list[int]:
         return self.metrics("05_claims")["seeds"]
 
+    def over_seeds(self, name: str, headline: str, value: str | None = None) -> pd.DataFrame:
+        """``<name>_seeds`` where the run has several seeds; with one, ``<name>`` in the same shape (``value``:
+        the single run's column of the headline, no standard deviation)."""
+        if self.has(f"{name}_seeds"):
+            return self.table(f"{name}_seeds")
+        table = self.table(name)
+        return table.assign(**{f"{headline}_mean": table[value or headline], f"{headline}_sd": float("nan")})
+
+    def section(self, name: str, floatfmt: str = ".3f") -> str:
+        """A table of the run, or a line saying that this run does not have it."""
+        return _table(self.table(name), floatfmt) if self.has(name) else f"_No `{name}.csv` in this recorded run._"
+
     def provenance(self) -> str:
         """One paragraph: profile and layers, data, seeds, commits, machine."""
         m, machine = self.manifest, self.manifest.get("machine", {})
@@ -67,17 +79,17 @@ class Run:
 
 def readme_block(run: Run) -> str:
     """At most ten lines for the README: the carried systems against the paper, and the claims' verdicts."""
-    t2 = run.table("table2_seeds")
+    t2 = run.over_seeds("table2", "average")
     chosen = run.metrics("03_regressor_comparison")["best_regressor"]
     from .regressors import LABELS
 
     row = t2[(t2["kind"] == "regressor") & (t2["system"] == LABELS[chosen])].iloc[0]
     paper2 = run.table("table2").query("source != 'this kit'")
     best_paper = paper2[paper2["system"].str.endswith("*")]["average"].iloc[0]
-    t4 = run.table("table4_seeds")
+    t4 = run.over_seeds("table4", "macro_f1")
     selected = run.metrics("04_track2")["selected"]
     r4 = t4[t4["model"] == selected].iloc[0]
-    t5 = run.table("table5_seeds").set_index("metric").loc["macro_f1"]
+    t5 = run.over_seeds("table5", "ours").set_index("metric").loc["macro_f1"]
     claims = run.table("claims")
     counts = claims["verdict"].value_counts()
     return "\n".join([
@@ -95,29 +107,31 @@ def readme_block(run: Run) -> str:
 
 
 def _track1_section(run: Run) -> list[str]:
-    t2 = run.table("table2_seeds")
+    t2 = run.over_seeds("table2", "average")
     cols2 = ["kind", "system", "distress_mean", "empathy_mean", "average_mean", "average_sd", "validation_average_mean"]
     paper2 = run.table("table2").query("source != 'this kit'")[["system", "distress", "empathy", "average"]]
     return ["## Table 2: Track 1 on dev (average Pearson of empathy and distress)", "",
             _table(t2[[c for c in cols2 if c in t2.columns]]), "",
             "The paper's Table 2 (its submission marked `*`):", "", _table(paper2), "",
-            "![Table 2 over seeds](../outputs/cpu/figures/table2_seeds.png)", "",
+            "![Table 2 over seeds](../outputs/cpu/figures/table2_seeds.png)" if run.has("table2_seeds") else "", "",
             "## The authors' erroneous submission, measured on dev",
             "The empathy regressor of the authors' code read the distress encoder's embedding at test time; the "
             "same mistake made on dev (the authors' MLP settings, each score's own embedding):", "",
-            _table(run.table("erroneous_submission_seeds")), ""]
+            run.section("erroneous_submission_seeds" if run.has("erroneous_submission_seeds")
+                        else "erroneous_submission"), ""]
 
 
 def _track2_section(run: Run) -> list[str]:
-    t4 = run.table("table4_seeds")
+    t4 = run.over_seeds("table4", "macro_f1")
     cols4 = ["model", "paper_model", "paper_macro_f1", "valid_macro_f1_mean", "macro_f1_mean", "macro_f1_sd",
              "accuracy_mean"]
-    table5 = (run.table("table5_seeds")[["metric", "paper", "best_in_task", "ours_mean", "ours_sd"]]
-              .merge(run.table("table5_ensemble"), on="metric"))
+    table5 = run.over_seeds("table5", "ours")[["metric", "paper", "best_in_task", "ours_mean", "ours_sd"]]
+    if run.has("table5_ensemble"):
+        table5 = table5.merge(run.table("table5_ensemble"), on="metric")
     return ["## Table 4: Track 2 on dev (macro-F1)", "", _table(t4[[c for c in cols4 if c in t4.columns]]), "",
-            "![Table 4 over seeds](../outputs/cpu/figures/table4_seeds.png)", "",
+            "![Table 4 over seeds](../outputs/cpu/figures/table4_seeds.png)" if run.has("table4_seeds") else "", "",
             "## Table 5: Track 2 on test", "", _table(table5), "",
-            "## Which system each seed chose (on validation)", "", _table(run.table("choice_seeds")), ""]
+            "## Which system each seed chose (on validation)", "", run.section("choice_seeds"), ""]
 
 
 def _claims_section(run: Run) -> list[str]:
@@ -131,7 +145,7 @@ def _claims_section(run: Run) -> list[str]:
             "The authors' code chose its epochs and regressor on the dev set it reported, and predicted Track 2 "
             "with the last epoch's model, counting an invalid generation as `neutral`. Each row puts the dev score "
             "of what that way picks beside what the kit's way (validation) picks:", "",
-            _table(run.table("dev_selection"), ".4f"), ""]
+            run.section("dev_selection", ".4f"), ""]
 
 
 def results_page(run: Run) -> str:
@@ -141,11 +155,15 @@ def results_page(run: Run) -> str:
             run.provenance(),
             "Every number is the mean over the seeds (± its standard deviation where shown); the paper's numbers "
             "are the paper's, on BERT, T5 and Pegasus on a GPU, printed beside ours for orientation only.", "",
-            "## Where each model stopped",
-            "Every fine-tuning trains up to 10 epochs and stops once validation has not improved for 2; "
-            "`kept/run` is the epoch kept and the epochs run.", "", _table(run.table("stopping")), "",
-            "![validation curves, Track 1](../outputs/cpu/figures/track1_validation_curves.png)",
-            "![validation curves, Track 2](../outputs/cpu/figures/track2_validation_curves.png)", ""]
+            "## Where each model stopped"]
+    if run.has("stopping"):
+        head += ["Every fine-tuning trains up to 10 epochs and stops once validation has not improved for 2; "
+                 "`kept/run` is the epoch kept and the epochs run.", "", run.table("stopping").to_markdown(index=False),
+                 ""]
+    else:
+        head += ["This run trained a fixed number of epochs, before the kit stopped on validation.", ""]
+    head += [f"![validation curves, Track {t}](../outputs/cpu/figures/track{t}_validation_curves.png)"
+             for t in (1, 2) if (run.dir / "figures" / f"track{t}_validation_curves.png").is_file()] + [""]
     return "\n".join([*head, *_track1_section(run), *_track2_section(run), *_claims_section(run)])
 
 
