@@ -54,7 +54,11 @@ class Run:
         if self.has(f"{name}_seeds"):
             return self.table(f"{name}_seeds")
         table = self.table(name)
-        return table.assign(**{f"{headline}_mean": table[value or headline], f"{headline}_sd": float("nan")})
+        if "source" in table.columns:  # the paper's rows are shown on their own
+            table = table[~table["source"].str.startswith("paper")]
+        numbers = [c for c in table.select_dtypes("number").columns if not c.startswith(("paper", "best_in_task"))]
+        means = {f"{c}_mean": table[c] for c in numbers} | {f"{headline}_mean": table[value or headline]}
+        return table.assign(**means, **{f"{c}_sd": float("nan") for c in [*numbers, headline]})
 
     def section(self, name: str, floatfmt: str = ".3f") -> str:
         """A table of the run, or a line saying that this run does not have it."""
