@@ -26,12 +26,20 @@ class TrainingAttention(TrainerCallback):
 
 class DevMonitor(TrainerCallback):
     """After each validation, ``score(model)`` on the dev set, recorded and never used for a choice: what the
-    authors' code, which chose epochs on dev, would have seen (``dev_by_epoch`` of the training record)."""
+    authors' code, which chose epochs on dev, would have seen. The scores go into the Trainer's log history as
+    ``dev_<name>`` (saved with every checkpoint, so a resumed training keeps the earlier epochs')."""
 
     def __init__(self, score: Callable[[torch.nn.Module], dict[str, float]]) -> None:
-        self.score, self.by_epoch = score, []
+        self.score = score
 
     def on_evaluate(self, args, state, control, model=None, **kwargs):
         was_training = model.training
-        self.by_epoch.append({k: round(float(v), 4) for k, v in self.score(model).items()})
+        state.log_history.append({"epoch": state.epoch, **{f"dev_{k}": round(float(v), 4)
+                                                            for k, v in self.score(model).items()}})
         model.train(was_training)
+
+    @staticmethod
+    def by_epoch(log_history: list[dict]) -> list[dict[str, float]]:
+        """The dev scores of each epoch, from a Trainer's log history."""
+        return [{k.removeprefix("dev_"): v for k, v in entry.items() if k.startswith("dev_")}
+                for entry in log_history if any(k.startswith("dev_") for k in entry)]

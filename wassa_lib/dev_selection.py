@@ -42,6 +42,8 @@ def _per_seed(run: Path) -> list[dict]:
     for score in SCORES:
         record = track1[f"track1_{score}"]
         dev = record["dev_by_epoch"]
+        if len(dev) != record["epochs_run"]:  # a training resumed before its dev scores were checkpointed
+            continue
         authors = int(np.argmax([d["batch_mean_pearson"] for d in dev]))
         rows.append({"choice": f"Track-1 {score} encoder epoch (its head's dev Pearson)",
                      "kit_way": "best validation epoch", "authors_way": "best dev epoch (mean of per-batch Pearson)",
@@ -54,11 +56,12 @@ def _per_seed(run: Path) -> list[dict]:
     selected = track2["selected"]
     record = track2["training"][f"track2_{selected}"]
     dev = [d["macro_f1"] for d in record["dev_by_epoch"]]
-    kept = dev[record["best_epoch"] - 1]
-    rows.append({"choice": "Track-2 epoch of the selected model (dev macro-F1)", "kit_way": "best validation epoch",
-                 "authors_way": "last epoch run", "kit_dev": kept, "authors_dev": dev[-1]})
-    rows.append({"choice": "Track-2 epoch of the selected model (dev macro-F1)", "kit_way": "best validation epoch",
-                 "authors_way": "best dev epoch", "kit_dev": kept, "authors_dev": max(dev)})
+    kept = dev[record["best_epoch"] - 1] if len(dev) == record["epochs_run"] else None
+    if kept is not None:
+        rows.append({"choice": "Track-2 epoch of the selected model (dev macro-F1)", "kit_way": "best validation epoch",
+                     "authors_way": "last epoch run", "kit_dev": kept, "authors_dev": dev[-1]})
+        rows.append({"choice": "Track-2 epoch of the selected model (dev macro-F1)", "kit_way": "best validation epoch",
+                     "authors_way": "best dev epoch", "kit_dev": kept, "authors_dev": max(dev)})
     predictions = pd.read_csv(track2_dir(run) / selected / "dev_predictions.csv", keep_default_na=False)
     if "generated" in predictions:
         free = [parse_generation(g) or "neutral" for g in predictions["generated"]]

@@ -326,7 +326,7 @@ def train(trainer: Trainer, cfg: TrainingConfig, checkpoints: Path, resume: bool
             "validation_by_epoch": curve, "best_epoch": None if best is None else int(best) + 1,
             "epochs_run": len(curve), "stopped_by": stopped_by(len(curve), cfg)}
     if monitor is not None:
-        cost["dev_by_epoch"] = monitor.by_epoch
+        cost["dev_by_epoch"] = DevMonitor.by_epoch(trainer.state.log_history)
     if cuda:
         cost["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     return cost
