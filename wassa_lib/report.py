@@ -106,7 +106,8 @@ def readme_block(run: Run) -> str:
         f"| Track 2, test macro-F1 | {_pm(t5['ours_mean'], t5['ours_sd'])} | {t5['paper']:.3f} |",
         "",
         f"Claims ({len(claims)}): " + ", ".join(f"{n} {v}" for v, n in counts.items())
-        + ". Every table, verdict and figure: [docs/results.md](docs/results.md).",
+        + (" (one seed: each interval covers the dev essays, not the seed-to-seed spread)" if len(run.seeds) == 1
+           else "") + ". Every table, verdict and figure: [docs/results.md](docs/results.md).",
     ])
 
 
