@@ -253,7 +253,10 @@ def test_tune_runs_notebooks_01_02_04_once_per_grid_point_with_its_rates(kit, mo
         assert [m["training"]["learning_rate"] for m in params["track2_models"]] == [
             grid[m["family"]][point] for m in params["track2_models"]]
         assert params["track2_incremental"] == load_params("smoke")["track2_incremental"]  # stage 1 keeps its rate
-    with pytest.raises(RunError, match="drop --only"):
+    calls.clear()
+    run.run_tuning("smoke", output_dir=str(kit / "out"), notebooks_dir=kit / "notebooks", only=["01", "02"])
+    assert [only for _, only, _ in calls] == [("01", "02"), ("01", "02")]  # Track 1 alone
+    with pytest.raises(RunError, match="notebook 01 and any of 02, 04"):
         run.run_tuning("smoke", output_dir=str(kit / "out"), only=["02"])
 
 

@@ -46,17 +46,21 @@ def test_every_profile_has_a_valid_grid():
         assert tuning.points(load_params(profile)) >= 2
 
 
-def _finished_run(run: Path, point: int, scores: dict, probe: dict) -> None:
-    """What notebooks 02 and 04 of tuning run ``point`` record."""
+def _finished_run(run: Path, point: int, scores: dict, probe: dict, track2: bool = True) -> None:
+    """What notebooks 02 and (with ``track2``) 04 of tuning run ``point`` record."""
     variant = tuning.variant(PARAMS, point)
     (run / "metrics").mkdir(parents=True)
-    (run / "manifest.json").write_text(json.dumps({"params": {**PARAMS, **variant}}))
+    notebooks = ["01_data", "02_track1_finetune"] + ["04_track2_generation"] * track2
+    (run / "manifest.json").write_text(json.dumps({"params": {**PARAMS, **variant},
+                                                   "notebooks": {name: {"status": "done"} for name in notebooks}}))
     curve = lambda best: {"validation_by_epoch": [best - 0.1, best], "best_epoch": 2}  # noqa: E731
     (run / "metrics" / "02_track1_finetune.json").write_text(json.dumps({
         "encoders": [{"score": "empathy", "validation_pearson": scores["t1"]},
                      {"score": "distress", "validation_pearson": scores["t1"] + 0.1}],
         "carried_by_pooling": probe,
         "training": {"track1_empathy": curve(scores["t1"]), "track1_distress": curve(scores["t1"] + 0.1)}}))
+    if not track2:
+        return
     (run / "metrics" / "04_track2.json").write_text(json.dumps({
         "models": {name: {"valid_macro_f1": scores[name]} for name in ("clf", "gen")},
         "training": {f"track2_{name}": curve(scores[name]) for name in ("clf", "gen")}}))
@@ -82,6 +86,16 @@ def test_the_table_keeps_the_best_validation_value_and_says_whether_the_profile_
     assert table.loc[("gen", "learning_rate", 1e-4), "family"] == "generation + CARER stage"
     assert table.loc[("gen", "learning_rate", 1e-4), "best_epoch"] == "2"
     assert table.groupby(level=[0, 1])["kept"].sum().eq(1).all()
+
+
+def test_track1_alone_tuning_runs_give_the_track1_rows_only(tmp_path):
+    main = tmp_path / "cpu"
+    _finished_run(tuning_run_dir(main, 1), 1, {"t1": 0.30}, {"cls": 0.5, "mean": 0.4}, track2=False)
+    _finished_run(tuning_run_dir(main, 2), 2, {"t1": 0.20}, {"cls": 0.1, "mean": 0.6}, track2=False)
+    table = tuning.tuning_table(main, PARAMS)
+    assert set(table["system"]) == {tuning.TRACK1_SYSTEM}
+    kept = table[table["kept"]].set_index("setting")["value"]
+    assert kept["learning_rate"] == 2e-5 and kept["pooling"] == "mean"
 
 
 def test_an_unfinished_tuning_run_is_named(tmp_path):

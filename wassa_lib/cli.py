@@ -29,8 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--seeds", type=int, nargs="+", metavar="N",
                       help="the whole profile once per seed, then Tables 2, 4, 5 over seeds and claims.csv")
     seed.add_argument("--tune", action="store_true",
-                      help="notebooks 01, 02, 04 once per point of the tuning_learning_rates grid, into "
-                           "outputs/<profile>-tune<i>; notebook 05 of the profile's run writes tuning.csv")
+                      help="notebooks 01, 02, 04 (with --only 01 02: Track 1 alone) once per point of the "
+                           "tuning_learning_rates grid, into outputs/<profile>-tune<i>; notebook 05 of the "
+                           "profile's run writes tuning.csv")
     p_pred = sub.add_parser("predict", help="empathy, distress and emotion for the essays of a CSV/TSV file")
     p_pred.add_argument("input", help="CSV or TSV file with an 'essay' column (person-feature columns optional)")
     p_pred.add_argument("--run", required=True, help="a finished run folder, e.g. outputs/cpu")

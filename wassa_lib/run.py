@@ -222,19 +222,22 @@ def run_seeds(profile: str, seeds: Sequence[int], output_dir: str | None = None,
 
 
 def run_tuning(profile: str, output_dir: str | None = None, layers: Sequence[str] = (), **runner_kwargs) -> list[dict]:
-    """Notebooks 01, 02 and 04 once per point of the profile's ``tuning_learning_rates`` grid, into
-    ``<run folder>-tune<i>`` (:mod:`wassa_lib.tuning`); notebook 05 of the profile's run tabulates them."""
+    """Notebooks 01, 02 and 04 (or those of them in ``only``: ``--only 01 02`` tunes Track 1 alone) once per
+    point of the profile's ``tuning_learning_rates`` grid, into ``<run folder>-tune<i>``
+    (:mod:`wassa_lib.tuning`); notebook 05 of the profile's run tabulates them."""
     from . import tuning
 
-    if runner_kwargs.pop("only", None):
-        raise RunError(f"--tune runs notebooks {', '.join(tuning.NOTEBOOKS)} of each tuning run; drop --only")
+    only = tuple(runner_kwargs.pop("only", None) or tuning.NOTEBOOKS)
+    if not set(only) <= set(tuning.NOTEBOOKS) or "01" not in only:
+        raise RunError(f"--tune --only: notebook 01 and any of {', '.join(tuning.NOTEBOOKS[1:])}, "
+                       f"got {' '.join(only)}")
     params, origins = resolve(profile, layers)
     try:
         n_points = tuning.points(params)
     except ValueError as err:
         raise RunError(f"{origins.get('tuning_learning_rates', 'parameter')}: {err}") from None
     main = Path(output_dir).expanduser().resolve() if output_dir else default_run_dir(profile)
-    return [Runner(profile, only=tuning.NOTEBOOKS, layers=layers, output_dir=str(tuning_run_dir(main, point)),
+    return [Runner(profile, only=only, layers=layers, output_dir=str(tuning_run_dir(main, point)),
                    overrides=tuning.variant(params, point), **runner_kwargs).run()
             for point in range(1, n_points + 1)]
 

@@ -1,8 +1,8 @@
 """The same small tuning budget for every fine-tuned family, spent on the validation split.
 
-``python -m wassa_lib run --profile P --tune`` runs notebooks 01, 02 and 04 once per point of the
-profile's ``tuning_learning_rates`` grid, into ``<run folder>-tune<i>``. At point ``i`` the Track-1
-encoders train at the ``i``-th ``track1`` rate, every classification row of Table 4 at the ``i``-th
+``python -m wassa_lib run --profile P --tune`` runs notebooks 01, 02 and 04 (with ``--only 01 02``,
+Track 1 alone) once per point of the profile's ``tuning_learning_rates`` grid, into ``<run folder>-tune<i>``.
+At point ``i`` the Track-1 encoders train at the ``i``-th ``track1`` rate, every classification row of Table 4 at the ``i``-th
 ``classification`` rate and every generation row (with or without the CARER stage; stage 1 keeps its
 own rate) at the ``i``-th ``generation`` rate. Each fine-tuning stops early and keeps its best epoch on
 validation, so the epochs are tuned with the rate.
@@ -78,14 +78,19 @@ def tuning_runs(run_dir: str | Path, n_points: int) -> dict[int, Path]:
             if manifest_path(tuning_run_dir(run_dir, point)).is_file()}
 
 
+def _manifest(run: Path) -> dict:
+    return json.loads(manifest_path(run).read_text(encoding="utf-8"))
+
+
 def _run_params(run: Path) -> dict:
-    return json.loads(manifest_path(run).read_text(encoding="utf-8"))["params"]
+    return _manifest(run)["params"]
 
 
 def _rows(point: int, run: Path) -> list[dict]:
-    """One row per system of tuning run ``point``: its learning rate, validation score and kept epoch."""
+    """One row per system of tuning run ``point``: its learning rate, validation score and kept epoch. A run
+    of notebooks 01 and 02 alone (``--tune --only 01 02``) gives the Track-1 row only."""
     params = _run_params(run)
-    encoders, track2 = _read(run, "02_track1_finetune"), _read(run, "04_track2")
+    encoders = _read(run, "02_track1_finetune")
     trained = [encoders["training"][f"track1_{score}"] for score in ("empathy", "distress")]
     carried = encoders["carried_by_pooling"]
     rows = [{"track": 1, "system": TRACK1_SYSTEM, "family": "track1", "setting": "learning_rate",
@@ -94,6 +99,9 @@ def _rows(point: int, run: Path) -> list[dict]:
              "best_epoch": "/".join(str(record.get("best_epoch")) for record in trained),
              "validation_by_epoch": json.dumps([record.get("validation_by_epoch") for record in trained]),
              "point": point, "carried_by_pooling": carried}]
+    if not any(name.startswith("04") for name in _manifest(run)["notebooks"]):
+        return rows
+    track2 = _read(run, "04_track2")
     for entry in params["track2_models"]:
         name = entry["name"]
         record = track2["training"].get(f"track2_{name}", {})
