@@ -242,3 +242,21 @@ def test_the_carried_system_is_scored_on_validation_for_every_pooling(run_dir):
               for name, frame in (("fit", fit), ("validation", valid))}
     assert probe["mean"] == pytest.approx(best_on_validation(frames, params)[1], abs=1e-3)
     assert set(probe) == {"pooler", "cls", "mean"} and all(-1 <= v <= 1 for v in probe.values())
+
+
+def test_the_authors_head_learns_raw_scores_from_the_cls_state_and_survives_save_and_load(run_dir, tmp_path):
+    fit, valid, dev = run_dir["fit"], run_dir["valid"], run_dir["dev"]
+    tuned = track1.fine_tune("empathy", fit, valid, run_dir["cfg"], tmp_path / "authors", head="authors")
+    layers = [type(m).__name__ for m in tuned.model.classifier]
+    assert layers == ["Linear", "ReLU", "Dropout", "Linear", "ReLU"]
+    assert tuned.model.classifier[0].out_features == 50 and tuned.model.classifier[2].p == 0.4
+    assert (tuned.label_mean, tuned.label_std) == (0.0, 1.0)  # raw scores, not standardised
+    texts = dev["essay"].tolist()
+    pooler, heads = embeddings.encode(tuned, texts, "pooler", 64)
+    cls, _ = embeddings.encode(tuned, texts, "cls", 64)
+    np.testing.assert_allclose(pooler, cls, rtol=1e-6)  # the head reads the [CLS] state, not BERT's pooler
+    assert (heads >= 0).all()  # the last ReLU
+    loaded = track1.load_fine_tuned(tmp_path / "authors")
+    np.testing.assert_allclose(embeddings.encode(loaded, texts, "cls", 64)[1], heads, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="track1_head: must be one of linear, authors, got 'mlp'"):
+        track1.fine_tune("empathy", fit, valid, run_dir["cfg"], tmp_path / "x", head="mlp")

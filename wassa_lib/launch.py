@@ -79,7 +79,7 @@ def run_job(job: str, params: dict) -> None:
     if kind == "track1":
         training = TrainingConfig.from_params(params["track1_training"], seed=cfg.seed, where="track1_training")
         track1.fine_tune(name, fit, valid, training, track1.model_dir(track1_dir(cfg.out), name), cfg.resume,
-                         dev=splits.dev)
+                         dev=splits.dev, head=params["track1_head"])
         return
     specs = {entry.get("name"): entry for entry in params["track2_models"]}
     if name not in specs:

@@ -16,6 +16,7 @@ import yaml
 
 from .config import REPO_ROOT, RunConfig, TrainingConfig
 from .pooling import POOLINGS
+from .regression_head import HEADS
 
 PARAMS_DIR = REPO_ROOT / "params"
 
@@ -154,6 +155,7 @@ def _incremental(key: str, value) -> None:
 CHECKS: dict[str, Callable[[str, object], None]] = {
     "track1_training": lambda key, value: TrainingConfig.from_params(value, where=key),
     "track1_pooling": _one_of(POOLINGS),
+    "track1_head": _one_of(HEADS),
     "track1_regressors": _regressors,
     "track1_authors_regressors": _regressors,
     "track1_floor": _expect(lambda v: isinstance(v, dict) and set(v) == {"tfidf", "ridge"},

@@ -28,13 +28,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, EvalPrediction,
+from transformers import (AutoTokenizer, DataCollatorWithPadding, EvalPrediction,
                           PreTrainedModel, PreTrainedTokenizerBase, Trainer)
 
 from .config import TrainingConfig
 from .layout import require_file, track1_dir
 from .data import PERSON_FEATURES, SCORES
 from .metrics import pearson
+from . import regression_head
 from .models import load_model
 from .training import (autocast, checkpoint_dir, is_main_process, reusable_record, set_attention_dropout, sorted_batches,
                        tokenize_frame, train, training_arguments, wait_for_everyone)
@@ -67,9 +68,10 @@ def targets(score: str) -> list[str]:
 class FineTuned:
     """One fine-tuned encoder: model and tokenizer plus what the run learned about it.
 
-    The head was trained on standardised scores, ``(score - label_mean) / label_std``
+    The linear head was trained on standardised scores, ``(score - label_mean) / label_std``
     with the mean and standard deviation of the fit split, so that a freshly
-    initialised head starts at the right scale; Pearson is unaffected. The
+    initialised head starts at the right scale; Pearson is unaffected. The authors'
+    head learns the raw scores (mean 0, standard deviation 1 here). The
     :data:`JOINT` encoder has two outputs, and a mean and standard deviation each.
     """
 
@@ -118,7 +120,7 @@ def load_fine_tuned(directory: Path) -> FineTuned:
     """A fine-tuned encoder saved by :func:`save_fine_tuned`."""
     directory = Path(directory)
     summary = json.loads(require_file(directory / SUMMARY_FILE, "notebook 02").read_text(encoding="utf-8"))
-    model = AutoModelForSequenceClassification.from_pretrained(directory)
+    model = regression_head.load(directory, summary.get("settings", {}).get("head", "linear"))
     tokenizer = AutoTokenizer.from_pretrained(directory)
     return FineTuned(model=model, tokenizer=tokenizer, **summary)
 
@@ -150,9 +152,10 @@ def dev_scorer(tokenizer: PreTrainedTokenizerBase, dev: pd.DataFrame, names: lis
 
 
 def fine_tune(score: str, fit: pd.DataFrame, valid: pd.DataFrame, cfg: TrainingConfig, work_dir: Path,
-              resume: bool = False, dev: pd.DataFrame | None = None) -> FineTuned:
+              resume: bool = False, dev: pd.DataFrame | None = None, head: str = "linear") -> FineTuned:
     """Fine-tune ``cfg.model`` with a regression head (MSE) for ``score`` with the Trainer (``score``
-    :data:`JOINT`: one head with two outputs, empathy and distress, their MSE summed).
+    :data:`JOINT`: one head with two outputs, empathy and distress, their MSE summed; ``head``: one of
+    :data:`~wassa_lib.regression_head.HEADS`).
 
     Trains on ``fit``, evaluates Pearson on ``valid`` after every epoch and reloads
     the best epoch's checkpoint; checkpoints go to ``work_dir/checkpoints`` and are
@@ -163,7 +166,8 @@ def fine_tune(score: str, fit: pd.DataFrame, valid: pd.DataFrame, cfg: TrainingC
     """
     _check_score(score)
     work_dir = Path(work_dir)
-    settings = {**cfg.settings(), "score": score, "essays": {"fit": len(fit), "valid": len(valid)}}
+    settings = {**cfg.settings(), "score": score, "essays": {"fit": len(fit), "valid": len(valid)},
+                **({} if regression_head.check(head) == "linear" else {"head": head})}
     if resume and reusable_record(work_dir / SUMMARY_FILE, settings) is not None:
         logger.info("%s encoder: the model of an earlier run with the same settings reused", score)
         return load_fine_tuned(work_dir)
@@ -171,10 +175,13 @@ def fine_tune(score: str, fit: pd.DataFrame, valid: pd.DataFrame, cfg: TrainingC
     names = targets(score)
     model, tokenizer = load_model(cfg.model, "regression", num_labels=len(names), corpus=fit["essay"].tolist(),
                                   seed=cfg.seed)
+    model = regression_head.fit(model, head)
     set_attention_dropout(model, cfg.attention_dropout)
     mean, std = fit[names].mean().to_numpy(dtype=float), fit[names].std().to_numpy(dtype=float)
     if not (std > 0).all():
         raise ValueError(f"{score} is constant on the fit split; cannot fine-tune a regression head")
+    if not regression_head.standardises(head):
+        mean, std = np.zeros_like(mean), np.ones_like(std)
     checkpoints = checkpoint_dir(work_dir)
     trainer = Trainer(
         model=model,
