@@ -67,3 +67,21 @@ def write_notebook(path: Path, body: str) -> None:
     nb.cells = [params, nbformat.v4.new_code_cell(body)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
+
+
+def mini_kit(root: Path, base_yaml: str, notebooks: dict[str, str]) -> Path:
+    """A miniature kit in ``root``: ``params/base.yaml`` (``base_yaml``), a ``tiny`` profile setting ``message``,
+    and one notebook per entry of ``notebooks`` (name: code, see :func:`write_notebook`)."""
+    (root / "notebooks").mkdir()
+    (root / "params").mkdir()
+    (root / "params" / "base.yaml").write_text(base_yaml)
+    (root / "params" / "tiny.yaml").write_text("message: tiny\n")
+    for name, body in notebooks.items():
+        write_notebook(root / "notebooks" / f"{name}.ipynb", body)
+    return root
+
+
+def mini_runner(kit: Path, **kwargs) -> Runner:
+    """A quiet runner of the ``tiny`` profile of :func:`mini_kit` into ``<kit>/out``."""
+    return Runner("tiny", output_dir=str(kit / "out"), log_output=False, echo=lambda _: None,
+                  notebooks_dir=kit / "notebooks", params_dir=kit / "params", **kwargs)

@@ -85,7 +85,7 @@ def test_synthetic_data_is_announced_first(tmp_path, monkeypatch):
     monkeypatch.delenv("WASSA_DATA_DIR", raising=False)
     said = []
     Runner("smoke", output_dir=str(tmp_path / "out"), only=["01"], echo=said.append).check([])
-    assert said == ["data: synthetic WASSA files (no data folder named, and data/wassa2021 is absent)"]
+    assert said == ["data: synthetic WASSA files (asked for, or no folder named and none found)"]
 
 
 # 2. a run that fails before it starts moves nothing aside

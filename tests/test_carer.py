@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from wassa_lib import mock
 from wassa_lib.carer import CARER_LABELS, load_carer, read_carer_file
 from wassa_lib.data import DataError
 

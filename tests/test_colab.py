@@ -1,7 +1,6 @@
 """Colab, simulated on a CPU: a stand-in ``google.colab`` whose ``drive.mount`` links a folder as ``MyDrive``."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys

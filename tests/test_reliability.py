@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_notebook
+from conftest import mini_kit, mini_runner
 from wassa_lib.data import DataError, load_dev, load_train
 from wassa_lib.models import REQUIRED_PACKAGE, load_model
 from wassa_lib.params import load_params
 from wassa_lib.predict import read_essays
 from wassa_lib.preflight import model_specs
-from wassa_lib.run import RunError, Runner
+from wassa_lib.run import RunError
 from wassa_lib.layout import lock_path
 from wassa_lib.runlock import RunLock
 
@@ -30,23 +30,14 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture()
 def kit(tmp_path, mock_2022):
     """Two quick notebooks and one that records its kernel's pid and sleeps."""
-    notebooks, params = tmp_path / "notebooks", tmp_path / "params"
-    notebooks.mkdir()
-    params.mkdir()
-    (params / "base.yaml").write_text(f"data_dir: {mock_2022}\nmessage: base\nmax_train_samples: null\n"
-                                      "track1_training: {model: tiny-encoder}\n")
-    (params / "tiny.yaml").write_text("message: tiny\n")
-    for name in ("01_a", "02_b"):
-        write_notebook(notebooks / f"{name}.ipynb", f"print('{name}', message)")
-    write_notebook(notebooks / "03_sleep.ipynb",
-                   f"import os, time\nopen({str(tmp_path / 'kernel.pid')!r}, 'w').write(str(os.getpid()))\n"
-                   "time.sleep(120)")
-    return tmp_path
+    return mini_kit(tmp_path, f"data_dir: {mock_2022}\nmessage: base\nmax_train_samples: null\n"
+                              "track1_training: {model: tiny-encoder}\n", {
+        "01_a": "print('01_a', message)", "02_b": "print('02_b', message)",
+        "03_sleep": f"import os, time\nopen({str(tmp_path / 'kernel.pid')!r}, 'w').write(str(os.getpid()))\n"
+                    "time.sleep(120)"})
 
 
-def _runner(kit: Path, **kwargs) -> Runner:
-    return Runner("tiny", output_dir=str(kit / "out"), log_output=False, echo=lambda _: None,
-                  notebooks_dir=kit / "notebooks", params_dir=kit / "params", **kwargs)
+_runner = mini_runner
 
 
 def _alive(pid: int) -> bool:

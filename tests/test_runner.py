@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from wassa_lib import provenance, run
-from conftest import write_notebook
+from conftest import mini_kit, mini_runner
 from wassa_lib.run import RunError, Runner, load_params
 
 REPO = Path(__file__).resolve().parent.parent
@@ -22,23 +22,14 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture()
 def kit(tmp_path, mock_2022):
     """A miniature kit: three notebooks that log their calls, and two params files."""
-    notebooks, params = tmp_path / "notebooks", tmp_path / "params"
-    notebooks.mkdir()
-    params.mkdir()
-    (params / "base.yaml").write_text(f"data_dir: {mock_2022}\nmessage: base\nunused: 1\n")
-    (params / "tiny.yaml").write_text("message: tiny\n")
     log = tmp_path / "calls.log"
-    for name in ("01_a", "02_b", "03_c"):
-        write_notebook(notebooks / f"{name}.ipynb",
-                       f"open({str(log)!r}, 'a').write('{name} ' + message + ' ' + str(resume) + '\\n')\n"
-                       f"import os\nassert not os.path.exists({str(tmp_path / ('fail_' + name))!r}), "
-                       "'asked to fail'")
-    return tmp_path
+    return mini_kit(tmp_path, f"data_dir: {mock_2022}\nmessage: base\nunused: 1\n", {
+        name: f"open({str(log)!r}, 'a').write('{name} ' + message + ' ' + str(resume) + '\\n')\n"
+              f"import os\nassert not os.path.exists({str(tmp_path / ('fail_' + name))!r}), 'asked to fail'"
+        for name in ("01_a", "02_b", "03_c")})
 
 
-def _runner(kit: Path, **kwargs) -> Runner:
-    return Runner("tiny", output_dir=str(kit / "out"), log_output=False, echo=lambda _: None,
-                  notebooks_dir=kit / "notebooks", params_dir=kit / "params", **kwargs)
+_runner = mini_runner
 
 
 def _calls(kit: Path) -> list[str]:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from wassa_lib.run import list_notebooks
 
@@ -157,3 +156,13 @@ def test_every_figure_is_shown_in_the_notebook_that_makes_it_and_no_warning_reac
             stderr = [o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stderr"]
             assert not any("Warning" in text for text in stderr), f"{path.name}: {stderr}"
         assert shown >= (4 if path.name.startswith("01") else 1), path.name
+
+
+def test_the_authors_erroneous_test_predictions_sit_beside_the_correct_submission(smoke_run):
+    from wassa_lib.layout import erroneous_predictions_path
+    from wassa_lib.submission import EMP_FILE, read_emp
+
+    right, wrong = read_emp(smoke_run / "submission" / EMP_FILE), read_emp(erroneous_predictions_path(smoke_run))
+    assert len(right) == len(wrong) > 0 and np.isfinite(wrong.to_numpy()).all()
+    assert not np.allclose(wrong["empathy"], right["empathy"])  # empathy from the distress embedding
+    assert (smoke_run / "artifacts" / "track1" / "as_run_regressors.joblib").is_file()

@@ -28,26 +28,24 @@ ROOT_ENV = "WASSA_COLAB_ROOT"      # Colab's /content; a test points it at a tem
 SCRATCH_ENV = "WASSA_SCRATCH_DIR"  # where training checkpoints go (see wassa_lib.training.checkpoint_dir)
 
 SETUP_CELL_TEMPLATE = '''\
-# Colab only (docs/colab.md): find and install the kit, mount Drive, choose the profile. Elsewhere: nothing.
+# Colab only (docs/colab.md): mount Drive, install the kit from it (or a clone), choose the profile. Elsewhere: nothing.
 import sys
 if "google.colab" in sys.modules:
     import importlib.util, os, subprocess
-    from pathlib import Path
     if importlib.util.find_spec("wassa_lib") is None:
         from google.colab import drive
-        root, url = Path(os.environ.get("{root_env}", "/content")), {git_url!r}  # GIT_URL of wassa_lib/colab.py
-        drive.mount(str(root / "drive"))
-        kit = root / "drive" / "MyDrive" / "{drive_kit}"
-        if not (kit / "pyproject.toml").is_file() and url:
-            kit = root / "wassa-kit"
-            subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", {git_ref!r}, url, str(kit)])
-        if not (kit / "pyproject.toml").is_file():
-            class KitNotFound(Exception):
-                _render_traceback_ = lambda self: [f"KitNotFound: {{self}}"]  # noqa: E731  (one line, no traceback)
-            raise KitNotFound("no copy of the kit: upload the repository folder to MyDrive/{drive_kit} "
-                              "(or set GIT_URL in wassa_lib/colab.py), then run this cell again")
+        root, url = os.environ.get("{root_env}", "/content"), {git_url!r}  # GIT_URL of wassa_lib/colab.py
+        drive.mount(f"{{root}}/drive")
+        kit = f"{{root}}/drive/MyDrive/{drive_kit}"
+        if url and not os.path.isfile(f"{{kit}}/pyproject.toml"):
+            kit = f"{{root}}/wassa-kit"
+            subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", {git_ref!r}, url, kit])
+        if not os.path.isfile(f"{{kit}}/pyproject.toml"):  # an error of one line, without a traceback
+            raise type("KitNotFound", (Exception,), {{"_render_traceback_": lambda e: [f"KitNotFound: {{e}}"]}})(
+                "no copy of the kit: upload the repository folder to MyDrive/{drive_kit} "
+                "(or set GIT_URL in wassa_lib/colab.py), then run this cell again")
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", f"{{kit}}[colab]"], check=True)
-        sys.path.insert(0, str(kit))
+        sys.path.insert(0, kit)
     from wassa_lib.colab import configure
     globals().update(configure(globals()))'''
 

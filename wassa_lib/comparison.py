@@ -52,6 +52,32 @@ class Comparison:
         return max([self.floor.scores["dev"]["average"]]
                    + ([self.frozen_floor.scores["average"]] if self.frozen_floor else []))
 
+    @property
+    def erroneous_system(self) -> Scored:
+        """The authors' system whose erroneous submission is measured: with their MLP settings where given."""
+        return self.authors["mlp"] if self.authors and "mlp" in self.authors else self.as_run
+
+    def save(self, track_dir) -> None:
+        """What notebook 05 and ``predict`` read back: the chosen regressor, its text-only variant and the
+        authors' system (:func:`wassa_lib.track1.save_selection`)."""
+        from .track1 import save_selection
+
+        chosen, text_only = self.regressors[self.best], self.ablations["text_only"]
+        save_selection(track_dir, self.best, chosen.pipeline, text_only.pipeline,
+                       {"dev": chosen.scores["dev"], "validation": chosen.scores["validation"],
+                        "text_only_dev": text_only.scores["dev"]},
+                       as_run=self.erroneous_system.pipeline if self.as_run is not None else None)
+
+    def erroneous_table(self) -> pd.DataFrame:
+        """``erroneous_submission.csv``: the empathy regressor's dev Pearson reading the empathy embedding (right)
+        and the distress embedding (as the authors' submission did), beside the paper's test Pearson."""
+        from .paper import TABLE3
+
+        e = self.erroneous
+        return pd.DataFrame([{"regressor": e["regressor"], "settings": e["settings"],
+                              "empathy_dev_correct": e["empathy_correct"], "empathy_dev_erroneous": e["empathy_erroneous"],
+                              "paper_test_empathy": TABLE3["empathy"], "paper_test_distress": TABLE3["distress"]}])
+
     def table2(self) -> pd.DataFrame:
         """This kit's regressor rows, the paper's Table 2 rows (labelled as the paper's), then the ablations,
         the encoders' own heads and the floor; dev scores, with the validation average that chose."""
@@ -217,7 +243,7 @@ def compare(frames: dict[str, pd.DataFrame], heads: dict[str, pd.DataFrame], reg
     authors = {name: own_embeddings(lambda feature_set, target, n=name, p=params: fit(
         n, feature_set, per_score_params(p, target), bool(p.get("standardise"))), frames)
         for name, params in (authors_params or {}).items()}
-    erroneous = erroneous_submission(authors["mlp"] if "mlp" in authors else as_run, frames["dev"])
+    erroneous = erroneous_submission(authors.get("mlp", as_run), frames["dev"])
     return Comparison(regressors=results, best=best, ablations=ablations, floor=floor, frozen_floor=frozen_floor,
                       heads={split: score(frames[split], heads[split]) for split in ("validation", "dev")},
                       multitask=joint and joint["scored"], multitask_heads=joint and joint["heads"],

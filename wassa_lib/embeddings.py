@@ -207,3 +207,29 @@ def write_encoders_info(track_dir: Path, pooling: str, max_length: int, batch_si
     return path
 
 
+
+
+def embed_and_save(models: dict[str, FineTuned], frames: dict[str, pd.DataFrame], track_dir: Path, pooling: str,
+                   max_length: int, batch_size: int = 64, precision: str = "auto",
+                   model_spec: str = "") -> dict[str, SplitEmbeddings]:
+    """:func:`embed_splits`, each split written to ``embeddings/<split>.npz`` and how they were made to
+    ``encoders.json`` (notebook 02)."""
+    embedded = embed_splits(models, frames, pooling, max_length, batch_size, precision)
+    for split, emb in embedded.items():
+        save_embeddings(emb, embeddings_path(track_dir, split))
+    write_encoders_info(track_dir, pooling, max_length, batch_size, model_spec)
+    return embedded
+
+
+def load_feature_frames(track_dir: Path, essays: dict[str, pd.DataFrame], multitask: bool):
+    """Notebook 03's inputs: ``(embedded, joint, frames)``, notebook 02's embeddings of each split of ``essays``,
+    the joint encoder's (None without ``multitask``) and the feature frames the regressors read."""
+    from .features import feature_frame
+
+    embedded = {split: load_embeddings(track_dir, split, frame["message_id"]) for split, frame in essays.items()}
+    joint = ({split: load_joint(track_dir, split, frame["message_id"]) for split, frame in essays.items()}
+             if multitask else None)
+    frames = {split: feature_frame(frame, embedded[split].empathy, embedded[split].distress,
+                                   None if joint is None else joint[split].filter(regex=r"^mt_").to_numpy())
+              for split, frame in essays.items()}
+    return embedded, joint, frames

@@ -59,6 +59,11 @@ def track2_dir(run_dir: str | Path) -> Path:
     return artifacts_dir(run_dir) / TRACK2
 
 
+def erroneous_predictions_path(run_dir: str | Path) -> Path:
+    """The test essays' Track-1 predictions as the authors' code made them (notebook 05); not for CodaLab."""
+    return Path(run_dir) / "predictions" / "track1_as_run_erroneous_EMP.tsv"
+
+
 def tables_dir(run_dir: str | Path) -> Path:
     return Path(run_dir) / "tables"
 

@@ -85,6 +85,17 @@ def profile_defaults(namespace: dict) -> dict:
     return {k: profile[k] for k, v in namespace.items() if v is None and profile.get(k) is not None}
 
 
+def notebook_setup(namespace: dict) -> RunConfig:
+    """A notebook's first step: progress lines on, the parameters its cell leaves at None filled in from the
+    profile (in ``namespace``, the notebook's globals; see :func:`profile_defaults`), and the run configuration
+    from those of its parameters that are :class:`RunConfig` fields."""
+    from .progress import show
+
+    show()
+    namespace.update(profile_defaults(namespace))
+    return _run_config(namespace)
+
+
 def _run_config(params: dict) -> RunConfig:
     keys = {f.name for f in fields(RunConfig)} & set(params)
     return RunConfig(**{k: params[k] for k in keys})

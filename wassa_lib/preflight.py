@@ -51,20 +51,16 @@ def check(params: dict, origins: dict, notebooks: Sequence[Path], echo: Callable
 
     cfg = check_params(params, origins)
     check_model_specs(params, origins, notebooks)
+    sources = [("data", "WASSA", cfg.uses_mock_wassa, cfg.wassa_data_dir, load_splits)]
+    if needs_carer(notebooks, params):
+        sources.append(("CARER data", "CARER", cfg.uses_mock_carer, cfg.carer_data_dir, load_carer))
     try:
-        if cfg.uses_mock_wassa():
-            echo("data: synthetic WASSA files (no data folder named, and data/wassa2021 is absent)")
-        else:
-            wassa = cfg.wassa_data_dir()
-            load_splits(wassa)
-            echo(f"data: {wassa}")
-        if needs_carer(notebooks, params):
-            if cfg.uses_mock_carer():
-                echo("CARER data: synthetic files")
+        for label, what, uses_mock, folder, load in sources:
+            if uses_mock():
+                echo(f"{label}: synthetic {what} files (asked for, or no folder named and none found)")
             else:
-                carer = cfg.carer_data_dir()
-                load_carer(carer)
-                echo(f"CARER data: {carer}")
+                load(folder())
+                echo(f"{label}: {folder()}")
     except DataError as err:
         raise RunError(str(err)) from None
     return cfg

@@ -14,6 +14,13 @@ from .layout import metrics_path, require_file
 from .metrics import pearson
 
 
+def stopping_lines(curves: dict[str, dict]) -> str:
+    """One line per fine-tuning record of ``curves`` (by name): the epoch kept, the epochs run, the cap and what
+    stopped the training (patience or the cap)."""
+    return "\n".join(f"{name}: kept epoch {r['best_epoch']} of {r['epochs_run']} run (cap {r['epochs']:g}), "
+                     f"stopped by {r['stopped_by']}" for name, r in curves.items())
+
+
 @dataclass
 class Record:
     """A notebook's record; subclasses name the notebook."""

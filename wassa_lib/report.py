@@ -169,7 +169,19 @@ def results_page(run: Run) -> str:
         head += ["This run trained a fixed number of epochs, before the kit stopped on validation.", ""]
     head += [f"![validation curves, Track {t}](../outputs/cpu/figures/track{t}_validation_curves.png)"
              for t in (1, 2) if (run.dir / "figures" / f"track{t}_validation_curves.png").is_file()] + [""]
-    return "\n".join([*head, *_track1_section(run), *_track2_section(run), *_claims_section(run)])
+    return "\n".join([*head, *_track1_section(run), *_track2_section(run), *_claims_section(run),
+                      *_tuning_section(run)])
+
+
+def _tuning_section(run: Run) -> list[str]:
+    if not run.has("tuning"):
+        return []
+    tuned = run.table("tuning")[["system", "setting", "value", "validation", "best_epoch", "kept", "in_profile"]]
+    return ["## Tuning on the validation split (seed 42)",
+            "Each value tried, the validation score of what goes to test with it (Track 1: the best regressor over "
+            "`[embeddings ; person features]`, at each rate and, at the kept rate, each pooling), the kept value and "
+            "whether the profile uses it:", "", tuned.to_markdown(index=False), "",
+            "![tuning](../outputs/cpu/figures/tuning.png)", ""]
 
 
 def settings_block() -> str:

@@ -27,6 +27,7 @@ def write_emp(path: Path, empathy: Sequence[float], distress: Sequence[float]) -
         raise ValueError(f"{len(empathy)} empathy but {len(distress)} distress predictions")
     if not np.isfinite(empathy).all() or not np.isfinite(distress).all():
         raise ValueError("empathy/distress predictions must be finite numbers")
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(f"{e:.6f}\t{d:.6f}\n" for e, d in zip(empathy, distress)), encoding="utf-8")
     return path
 

@@ -13,6 +13,7 @@ Artifacts of a run, under ``<run folder>/artifacts/track1/``::
     encoders.json, embeddings/        the essays' embeddings (:mod:`wassa_lib.embeddings`)
     best_regressor.joblib             the selected regressor pipeline (notebook 03)
     text_only_regressor.joblib        the same regressor without person features (notebook 03)
+    as_run_regressors.joblib          the authors' system: one regressor per score over its own embedding (notebook 03)
     regressor_selection.json          which regressor was chosen (on validation) and its scores (notebook 03)
 """
 from __future__ import annotations
@@ -47,6 +48,7 @@ SUMMARY_FILE = "track1.json"
 SELECTION_FILE = "regressor_selection.json"
 BEST_PIPELINE = "best_regressor.joblib"
 TEXT_ONLY_PIPELINE = "text_only_regressor.joblib"
+AS_RUN_PIPELINES = "as_run_regressors.joblib"
 
 
 def model_dir(track_dir: Path, score: str) -> Path:
@@ -210,16 +212,21 @@ def fine_tune(score: str, fit: pd.DataFrame, valid: pd.DataFrame, cfg: TrainingC
     return tuned
 
 
-def save_selection(track_dir: Path, regressor: str, pipeline, text_only_pipeline, scores: dict) -> Path:
-    """Notebook 03's choice: both fitted pipelines (joblib) and ``regressor_selection.json`` naming the regressor."""
+def save_selection(track_dir: Path, regressor: str, pipeline, text_only_pipeline, scores: dict,
+                   as_run: dict | None = None) -> Path:
+    """Notebook 03's choice: both fitted pipelines (joblib), the authors' system's pipelines per score
+    (``as_run``, where given) and ``regressor_selection.json`` naming the regressor."""
     import joblib
 
     track_dir = Path(track_dir)
     track_dir.mkdir(parents=True, exist_ok=True)
     joblib.dump(pipeline, track_dir / BEST_PIPELINE)
     joblib.dump(text_only_pipeline, track_dir / TEXT_ONLY_PIPELINE)
-    selection = {"regressor": regressor, "pipelines": {"full": BEST_PIPELINE, "text_only": TEXT_ONLY_PIPELINE},
-                 "scores": scores}
+    pipelines = {"full": BEST_PIPELINE, "text_only": TEXT_ONLY_PIPELINE}
+    if as_run is not None:
+        joblib.dump(as_run, track_dir / AS_RUN_PIPELINES)
+        pipelines["as_run"] = AS_RUN_PIPELINES
+    selection = {"regressor": regressor, "pipelines": pipelines, "scores": scores}
     path = track_dir / SELECTION_FILE
     path.write_text(json.dumps(selection, indent=2, default=float) + "\n", encoding="utf-8")
     return path
@@ -273,3 +280,24 @@ def predict_scores(run_dir: Path, frame: pd.DataFrame) -> pd.DataFrame:
         pipeline = joblib.load(require_file(track_dir / TEXT_ONLY_PIPELINE, "notebook 03"))
         predicted[~complete] = pipeline.predict(features[~complete])
     return pd.DataFrame(predicted, columns=list(SCORES), index=frame.index)
+
+
+def as_run_predictions(run_dir: Path, split: str, frame: pd.DataFrame, erroneous: bool = False) -> pd.DataFrame:
+    """Empathy and distress of the essays of ``frame`` (``split``, whose embeddings notebook 02 wrote) by the
+    authors' system as notebook 03 saved it, each score's regressor over its own encoder's embedding and the
+    person features; with ``erroneous`` the empathy regressor reads the distress encoder's embedding, as the
+    authors' test submission did."""
+    import joblib
+
+    from .comparison import swap_embeddings
+    from .embeddings import load_embeddings
+    from .features import feature_frame
+    from .regressors import TARGETS
+
+    track_dir = track1_dir(run_dir)
+    pipelines = joblib.load(require_file(track_dir / AS_RUN_PIPELINES, "notebook 03"))
+    embedded = load_embeddings(track_dir, split, frame["message_id"])
+    features = feature_frame(frame, embedded.empathy, embedded.distress)
+    inputs = {"empathy": swap_embeddings(features) if erroneous else features, "distress": features}
+    return pd.DataFrame({score: pipelines[score].predict(inputs[score])[:, TARGETS.index(score)] for score in SCORES},
+                        index=frame.index)

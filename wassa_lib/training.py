@@ -132,6 +132,12 @@ def steps_per_epoch(n_examples: int, cfg: TrainingConfig, n_devices: int = 1) ->
     return max(1, -(-n_examples // per_step))
 
 
+def describe(cfg: TrainingConfig, n_examples: int) -> str:
+    """One line on a fine-tuning: model, epochs, steps, batch, rate and precision."""
+    return (f"{cfg.model}: {cfg.epochs:g} epochs x {steps_per_epoch(n_examples, cfg)} steps of "
+            f"{effective_batch_size(cfg)} essays, lr {cfg.learning_rate:g}, precision {choose_precision(cfg.precision)}")
+
+
 def autocast(device_type: str, precision: str = "auto") -> AbstractContextManager:
     """Mixed precision for inference or a hand-written step, as :func:`choose_precision` decides
     (a no-op context in fp32, hence always on a CPU)."""

@@ -159,3 +159,12 @@ def tuning_table(run_dir: str | Path, params: dict) -> pd.DataFrame | None:
     order = {name: i for i, name in enumerate(dict.fromkeys(frame["system"]))}
     return (frame.sort_values(["track", "system", "setting", "point"], key=lambda c: c.map(order) if c.name == "system"
                               else c, kind="stable").reset_index(drop=True))
+
+
+def verdict(table: pd.DataFrame | None) -> str:
+    """One line on :func:`tuning_table`: no tuning runs, or whether the profile uses every value kept."""
+    if table is None:
+        return "no tuning runs beside this run folder (python -m wassa_lib run --profile <profile> --tune)"
+    off = table[table["kept"] & ~table["in_profile"]]
+    return ("the profile uses every kept value" if off.empty else
+            "kept but not what the profile uses: " + "; ".join(f"{r.system} {r.setting} {r.value}" for r in off.itertuples()))

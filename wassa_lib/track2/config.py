@@ -143,3 +143,11 @@ class IncrementalConfig:
     def data(self, carer: CarerSplits, seed: int = 42) -> tuple[pd.DataFrame, pd.DataFrame]:
         """CARER train and validation lines for stage 1, subsampled per label where capped."""
         return subsample(carer.train, self.max_train_samples, seed), subsample(carer.val, self.max_valid_samples, seed)
+
+
+def models_table(specs: list[Track2Model]) -> pd.DataFrame:
+    """One row per Table-4 model of ``specs``: its family, base, whether it has the CARER stage, epochs, rate and
+    the paper's model shown beside it."""
+    return pd.DataFrame([{"model": s.name, "family": s.family, "base": s.model, "incremental": s.incremental,
+                          "epochs": s.training.epochs, "learning_rate": s.training.learning_rate,
+                          "paper_model": s.paper_model} for s in specs])

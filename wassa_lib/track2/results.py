@@ -19,7 +19,7 @@ from ..layout import track2_dir
 from ..metrics import bootstrap_ci, emotion_scores, macro_f1
 from ..models import load_model
 from .classifier import PooledClassifier
-from .decoding import predict_classifier, predict_generation
+from .decoding import parse_generation, predict_classifier, predict_generation
 from .training import MODEL_DIR, ModelResult, stage1_dir
 
 SELECTION_FILE = "model_selection.json"
@@ -125,6 +125,18 @@ def stage1_on_carer_test(results: Sequence[ModelResult], root: Path, carer: Care
                      else f"{r.spec.model} + CARER", "carer_test_lines": len(carer.test),
                      "accuracy": scores["accuracy"], "macro_f1": scores["macro_f1"]})
     return pd.DataFrame(rows, columns=["model", "stage1", "stage1_model", "carer_test_lines", "accuracy", "macro_f1"])
+
+
+def invalid_generations(results: Sequence[ModelResult], top: int = 3) -> pd.DataFrame:
+    """Per generation row, how many dev essays got a free generation that is no label, and the most frequent
+    such outputs (the authors' code counted them as neutral; the kit's constrained decoding never makes them)."""
+    rows = []
+    for result in results:
+        if result.generated is not None:
+            invalid = pd.Series([g for g in result.generated if parse_generation(g) is None], dtype=str)
+            rows.append({"model": result.spec.name, "invalid": len(invalid), "of": len(result.generated),
+                         "most frequent": "; ".join(f"{text!r} x{n}" for text, n in invalid.value_counts().head(top).items())})
+    return pd.DataFrame(rows, columns=["model", "invalid", "of", "most frequent"])
 
 
 def select_best(results: Sequence[ModelResult], root: Path) -> ModelResult:
