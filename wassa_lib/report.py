@@ -105,10 +105,24 @@ def readme_block(run: Run) -> str:
         f"{r4['paper_macro_f1']:.3f} |",
         f"| Track 2, test macro-F1 | {_pm(t5['ours_mean'], t5['ours_sd'])} | {t5['paper']:.3f} |",
         "",
+        _erroneous_line(run), "", _dev_selection_line(run), "",
         f"Claims ({len(claims)}): " + ", ".join(f"{n} {v}" for v, n in counts.items())
         + (" (one seed: each interval covers the dev essays, not the seed-to-seed spread)" if len(run.seeds) == 1
            else "") + ". Every table, verdict and figure: [docs/results.md](docs/results.md).",
     ])
+
+
+def _erroneous_line(run: Run) -> str:
+    e = run.over_seeds("erroneous_submission", "empathy_dev_erroneous").iloc[0]
+    return (f"The authors' erroneous submission, repeated on dev: empathy {e['empathy_dev_correct_mean']:.3f} with its "
+            f"own embedding, {e['empathy_dev_erroneous_mean']:.3f} reading the distress embedding (the paper's test "
+            f"empathy {e['paper_test_empathy']:.3f}, distress {e['paper_test_distress']:.3f}).")
+
+
+def _dev_selection_line(run: Run) -> str:
+    rows = run.table("dev_selection")
+    return ("Choosing on dev as the authors' code did reads higher on dev by: "
+            + "; ".join(f"{r.choice} {r.difference:+.3f}" for r in rows.itertuples()) + ".")
 
 
 def _track1_section(run: Run) -> list[str]:
