@@ -105,7 +105,7 @@ def readme_block(run: Run) -> str:
         f"{r4['paper_macro_f1']:.3f} |",
         f"| Track 2, test macro-F1 | {_pm(t5['ours_mean'], t5['ours_sd'])} | {t5['paper']:.3f} |",
         "",
-        _erroneous_line(run), "", _dev_selection_line(run), "",
+        _erroneous_line(run) + " " + _dev_selection_line(run), "",
         f"Claims ({len(claims)}): " + ", ".join(f"{n} {v}" for v, n in counts.items())
         + (" (one seed: each interval covers the dev essays, not the seed-to-seed spread)" if len(run.seeds) == 1
            else "") + ". Every table, verdict and figure: [docs/results.md](docs/results.md).",
