@@ -96,6 +96,9 @@ def test_track1_alone_tuning_runs_give_the_track1_rows_only(tmp_path):
     assert set(table["system"]) == {tuning.TRACK1_SYSTEM}
     kept = table[table["kept"]].set_index("setting")["value"]
     assert kept["learning_rate"] == 2e-5 and kept["pooling"] == "mean"
+    from wassa_lib.plots import tuning_curves
+
+    assert [ax.get_title() for ax in tuning_curves(table).axes] == ["Track 1"]  # no empty Track-2 panel
 
 
 def test_an_unfinished_tuning_run_is_named(tmp_path):

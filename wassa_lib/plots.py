@@ -133,16 +133,17 @@ def track1_comparison(table: pd.DataFrame) -> plt.Figure:
 
 def tuning_curves(tuning: pd.DataFrame) -> plt.Figure:
     """Validation score against learning rate, one line per system of ``tuning.csv`` (kept values ringed);
-    Track 1 (Pearson) and Track 2 (macro-F1) side by side."""
+    one panel per track that was tuned: Track 1 (the carried system's Pearson) and Track 2 (macro-F1)."""
     rates = tuning[tuning["setting"] == "learning_rate"].astype({"value": float})
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    for ax, (track, metric) in zip(axes, ((1, "validation Pearson (mean of the encoders)"),
-                                          (2, "validation macro-F1"))):
+    metrics = {1: "validation average Pearson\nof the carried system", 2: "validation macro-F1"}
+    tracks = [track for track in metrics if (rates["track"] == track).any()]
+    fig, axes = plt.subplots(1, len(tracks), figsize=(5.5 * len(tracks), 3.8), squeeze=False)
+    for ax, track in zip(axes[0], tracks):
         part = rates[rates["track"] == track]
         sns.lineplot(data=part, x="value", y="validation", hue="system", marker="o", ax=ax)
         kept = part[part["kept"]]
         ax.scatter(kept["value"], kept["validation"], s=160, facecolors="none", edgecolors="black", zorder=3)
-        ax.set(xscale="log", title=f"Track {track}", xlabel="learning rate", ylabel=metric)
+        ax.set(xscale="log", title=f"Track {track}", xlabel="learning rate", ylabel=metrics[track])
         ax.legend(title="", fontsize="small")
     fig.tight_layout()
     return fig
