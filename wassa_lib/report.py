@@ -122,7 +122,7 @@ def _erroneous_line(run: Run) -> str:
 def _dev_selection_line(run: Run) -> str:
     rows = run.table("dev_selection")
     return ("Choosing on dev as the authors' code did reads higher on dev by: "
-            + "; ".join(f"{r.choice} {r.difference:+.3f}" for r in rows.itertuples()) + ".")
+            + "; ".join(f"{r.choice}, {r.authors_way}: {r.difference:+.3f}" for r in rows.itertuples()) + ".")
 
 
 def _track1_section(run: Run) -> list[str]:
