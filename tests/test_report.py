@@ -22,3 +22,22 @@ def test_a_file_without_its_markers_is_refused():
         report._replace_block("no markers here", "results", "x")
     assert report._replace_block("a <!-- s:begin -->\nold\n<!-- s:end --> b", "s", "new") == \
         "a <!-- s:begin -->\nnew\n<!-- s:end --> b"
+
+
+def test_provenance_names_the_commits_the_models_were_trained_at(tmp_path):
+    import json
+    import shutil
+
+    run = tmp_path / "cpu"
+    shutil.copytree(report.RUN_DIR, run, ignore=shutil.ignore_patterns("artifacts", "notebooks", "figures"))
+    path = run / "metrics" / "04_track2.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    names = list(record["training"])
+    for i, name in enumerate(names):
+        record["training"][name]["trained_at"] = "abcdef0123" if i else ""
+    path.write_text(json.dumps(record), encoding="utf-8")
+    said = report.Run(run).trained_at()
+    track1 = json.loads((run / "metrics" / "02_track1_finetune.json").read_text(encoding="utf-8"))["training"]
+    unknown = 1 + sum(not e.get("trained_at") for e in track1.values())
+    assert said.startswith(f"seed 42's {len(names) + len(track1)} fine-tuned models trained at `abcdef0`")
+    assert said.endswith(f"({unknown} saved before a model recorded its commit)")

@@ -200,6 +200,7 @@ def test_early_stopping_ends_after_patience_epochs_without_improvement_and_keeps
     from transformers import DataCollatorWithPadding, Trainer
 
     from wassa_lib.models import load_model
+    from wassa_lib.provenance import git_commit
     from wassa_lib.training import train
 
     essays = [f"essay number {i} about the news" for i in range(8)]
@@ -214,3 +215,4 @@ def test_early_stopping_ends_after_patience_epochs_without_improvement_and_keeps
     record = train(trainer, cfg, tmp_path, resume=False)
     assert {k: record[k] for k in expected} == expected
     assert record["validation_by_epoch"] == scripted[:expected["epochs_run"]]
+    assert record["trained_at"] == git_commit() and len(record["trained_at"]) >= 7

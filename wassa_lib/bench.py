@@ -81,7 +81,7 @@ def predict_throughput(run_dir: Path, essays: pd.DataFrame) -> dict:
 
 def benchmark(profile: str, run: bool = True, echo: Callable[[str], None] = print, **runner_kwargs) -> dict:
     """Run the profile (unless ``run`` is False: reuse its finished run) and write ``benchmark.json``."""
-    from .provenance import machine
+    from .provenance import git_commit, machine
     from .run import Runner
 
     runner = Runner(profile, echo=echo, **runner_kwargs)
@@ -108,6 +108,8 @@ def benchmark(profile: str, run: bool = True, echo: Callable[[str], None] = prin
             entry["model_flops_utilisation"] = round(entry["training_flops_per_second"] / peak, 3)
     report = {
         "profile": profile,
+        "layers": [Path(layer).name for layer in runner.layers],
+        "commit": git_commit(),
         "machine": machine(),
         "peak_flops": {"value": round(peak, 1), "precision": precision,
                        "how": f"{precision} 2048x2048 matrix product with torch on this device (the practical peak "

@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_train.add_argument("--output-dir", help="run folder (default: outputs/<profile>)")
     p_train.add_argument("--seed", type=int, help="seed (default: the profile's)")
     p_train.add_argument("--resume", action="store_true", help="reuse a finished model with the same settings")
-    p_report = sub.add_parser("report", help="render docs/results.md and the README's results from outputs/cpu")
+    p_report = sub.add_parser("report", help="render docs/results.md, the README's results and the benchmark of docs/performance.md from outputs/cpu")
     p_report.add_argument("--check", action="store_true", help="only say which rendered file differs (exit 1)")
     sub.add_parser("colab-cell", help="write the Colab setup cell (wassa_lib/colab.py: GIT_URL, GIT_REF) into "
                                       "every notebook, and print the Open-in-Colab links")

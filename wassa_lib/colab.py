@@ -1,8 +1,8 @@
 """Colab: the setup cell every notebook carries, and what it does once the kit is importable.
 
-The cell finds the kit (an existing install; a copy of the repository in Drive at
-``MyDrive/wassa-kit``; a clone of :data:`GIT_URL` at :data:`GIT_REF`), installs it
-without touching Colab's own torch, and calls :func:`configure`, which fills in only
+The cell finds the kit (a copy of the repository in Drive at ``MyDrive/wassa-kit``, or a
+clone of :data:`GIT_URL` at :data:`GIT_REF` where one is set) and calls :func:`configure`,
+which installs it once per machine without touching Colab's own torch and fills in only
 the parameters the user left at their defaults: the ``paper`` profile when a GPU is
 attached, the data on Drive, a run folder on Drive (so results survive a
 disconnect) and ``resume`` on. Training checkpoints stay on the fast local disk.
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -28,26 +30,19 @@ ROOT_ENV = "WASSA_COLAB_ROOT"      # Colab's /content; a test points it at a tem
 SCRATCH_ENV = "WASSA_SCRATCH_DIR"  # where training checkpoints go (see wassa_lib.training.checkpoint_dir)
 
 SETUP_CELL_TEMPLATE = '''\
-# Colab only (docs/colab.md): mount Drive, install the kit from it (or a clone), choose the profile. Elsewhere: nothing.
-import sys
+# Colab only (docs/colab.md): the kit from MyDrive/{drive_kit} (or a clone of GIT_URL), installed; the profile chosen.
+import os, sys
 if "google.colab" in sys.modules:
-    import importlib.util, os, subprocess
-    if importlib.util.find_spec("wassa_lib") is None:
-        from google.colab import drive
-        root, url = os.environ.get("{root_env}", "/content"), {git_url!r}  # GIT_URL of wassa_lib/colab.py
-        drive.mount(f"{{root}}/drive")
-        kit = f"{{root}}/drive/MyDrive/{drive_kit}"
-        if url and not os.path.isfile(f"{{kit}}/pyproject.toml"):
-            kit = f"{{root}}/wassa-kit"
-            subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", {git_ref!r}, url, kit])
-        if not os.path.isfile(f"{{kit}}/pyproject.toml"):  # an error of one line, without a traceback
-            raise type("KitNotFound", (Exception,), {{"_render_traceback_": lambda e: [f"KitNotFound: {{e}}"]}})(
-                "no copy of the kit: upload the repository folder to MyDrive/{drive_kit} "
-                "(or set GIT_URL in wassa_lib/colab.py), then run this cell again")
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", f"{{kit}}[colab]"], check=True)
-        sys.path.insert(0, kit)
+    root, url = os.environ.get("{root_env}", "/content"), {git_url!r}  # GIT_URL of wassa_lib/colab.py
+    from google.colab import drive; drive.mount(f"{{root}}/drive")
+    kit = f"{{root}}/wassa-kit" if url else f"{{root}}/drive/MyDrive/{drive_kit}"
+    if url and not os.path.isdir(kit):
+        os.system(f"git clone -q --depth 1 --branch {git_ref} {{url}} {{kit}}")
+    if not os.path.isdir(f"{{kit}}/wassa_lib"):  # one line, no traceback
+        raise SystemExit(f"no kit in {{kit}}: upload the repository folder there (or set GIT_URL in wassa_lib/colab.py)")
+    sys.path.insert(0, kit)
     from wassa_lib.colab import configure
-    globals().update(configure(globals()))'''
+    globals().update(configure(globals(), kit))'''
 
 
 def setup_cell(git_url: str = GIT_URL, git_ref: str = GIT_REF) -> str:
@@ -60,12 +55,6 @@ class ColabSetupError(Exception):
 
     def _render_traceback_(self) -> list[str]:
         return [f"ColabSetupError: {self}"]
-
-
-def in_colab() -> bool:
-    import sys
-
-    return "google.colab" in sys.modules
 
 
 def colab_root() -> Path:
@@ -87,14 +76,28 @@ def _needs_carer(namespace: dict) -> bool:
                                             for m in namespace.get("track2_models", []))
 
 
-def configure(namespace: dict, cuda: bool | None = None) -> dict:
-    """Parameter values for a notebook running in Colab, as updates to the notebook's ``namespace``.
+def install(kit: str | Path) -> None:
+    """``pip install -e <kit>[colab]`` unless this machine has the kit installed (Colab's torch stays)."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        distribution("wassa_lib")
+    except PackageNotFoundError:
+        logger.info("Colab: installing the kit from %s", kit)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", f"{kit}[colab]"], check=True)
+
+
+def configure(namespace: dict, kit: str | Path | None = None, cuda: bool | None = None) -> dict:
+    """Parameter values for a notebook running in Colab, as updates to the notebook's ``namespace``,
+    after installing the kit found at ``kit`` (:func:`install`).
 
     Only parameters still at the notebook's defaults (those of the ``cpu`` profile) change:
     the profile's values (``paper`` when a GPU is attached), ``data_dir`` and ``carer_dir`` on
     Drive, ``output_dir`` in ``MyDrive/wassa-kit-runs/<profile>``, and ``resume`` on. Anything the
     user typed into the parameters cell stands. Logs what the notebook will use.
     """
+    if kit is not None:
+        install(kit)
     import torch
 
     from .params import load_params

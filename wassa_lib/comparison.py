@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import pandas as pd
@@ -53,9 +54,12 @@ class Comparison:
                    + ([self.frozen_floor.scores["average"]] if self.frozen_floor else []))
 
     @property
-    def erroneous_system(self) -> Scored:
-        """The authors' system whose erroneous submission is measured: with their MLP settings where given."""
-        return self.authors["mlp"] if self.authors and "mlp" in self.authors else self.as_run
+    def erroneous_system(self) -> tuple[str, str, Scored]:
+        """``(regressor, whose settings, system)``: the authors' system whose erroneous submission is measured,
+        with their MLP settings where given, else with the chosen regressor."""
+        if self.authors and "mlp" in self.authors:
+            return "mlp", "the authors'", self.authors["mlp"]
+        return self.best, "the kit's", self.as_run
 
     def save(self, track_dir) -> None:
         """What notebook 05 and ``predict`` read back: the chosen regressor, its text-only variant and the
@@ -66,7 +70,15 @@ class Comparison:
         save_selection(track_dir, self.best, chosen.pipeline, text_only.pipeline,
                        {"dev": chosen.scores["dev"], "validation": chosen.scores["validation"],
                         "text_only_dev": text_only.scores["dev"]},
-                       as_run=self.erroneous_system.pipeline if self.as_run is not None else None)
+                       as_run=self.erroneous_system[2].pipeline if self.as_run is not None else None)
+
+    def predict_gap(self, run_dir, dev: pd.DataFrame, n: int = 8) -> float:
+        """The largest difference between :func:`wassa_lib.track1.predict_scores` on the first ``n`` essays of
+        ``dev``, from the artifacts :meth:`save` wrote, and the chosen regressor's predictions here (float error)."""
+        from .track1 import predict_scores
+
+        here = self.regressors[self.best].predictions["dev"].head(n).to_numpy()
+        return float(abs(predict_scores(run_dir, dev.head(n)).to_numpy() - here).max())
 
     def erroneous_table(self) -> pd.DataFrame:
         """``erroneous_submission.csv``: the empathy regressor's dev Pearson reading the empathy embedding (right)
@@ -130,6 +142,14 @@ class Comparison:
             systems["floor_frozen"] = pd.DataFrame(self.frozen_floor.predictions["dev"], columns=["empathy", "distress"])
         return pd.DataFrame({f"{name}:{score}": frame[score].to_numpy() for name, frame in systems.items()
                              for score in ("empathy", "distress")})
+
+    def save_metrics(self, run_dir, predict_gap: float) -> Path:
+        """Notebook 03's record, ``metrics/03_regressor_comparison.json``: :meth:`metrics` and the largest
+        difference of ``predict`` from this comparison's predictions (:meth:`predict_gap`)."""
+        from .tables import save_metrics
+
+        return save_metrics({**self.metrics(), "predict_check_max_difference": predict_gap}, run_dir,
+                            "03_regressor_comparison")
 
     def metrics(self) -> dict:
         """The headline numbers notebook 03 records in ``metrics/03_regressor_comparison.json``."""
@@ -213,8 +233,8 @@ def compare(frames: dict[str, pd.DataFrame], heads: dict[str, pd.DataFrame], reg
     ``frames["validation"]`` and ``frames["dev"]``; choose the best by validation average Pearson; run its
     ablations, score the encoders' own heads (``heads``: their predictions on validation and dev) and the
     TF-IDF + ridge floor; ``frozen_floor`` (see :func:`wassa_lib.floors.frozen_score_floor`) is one more row.
-    ``multitask_heads`` (the joint encoder's own predictions on validation and dev; its embedding in the
-    frames' ``mt_`` columns) adds the future-work rows: the chosen regressor over ``[mt ; person]``, and the
+    ``multitask_heads`` (the joint encoder's own predictions per split, columns empathy and distress; its
+    embedding in the frames' ``mt_`` columns) adds the future-work rows: the chosen regressor over ``[mt ; person]``, and the
     joint heads alone. The as-run rows put each score's own embedding under the chosen regressor and under
     each of ``authors_params`` (the authors' settings); the authors' MLP also measures their erroneous
     submission on dev (:func:`erroneous_submission`)."""
@@ -243,10 +263,11 @@ def compare(frames: dict[str, pd.DataFrame], heads: dict[str, pd.DataFrame], reg
     authors = {name: own_embeddings(lambda feature_set, target, n=name, p=params: fit(
         n, feature_set, per_score_params(p, target), bool(p.get("standardise"))), frames)
         for name, params in (authors_params or {}).items()}
-    erroneous = erroneous_submission(authors.get("mlp", as_run), frames["dev"])
-    return Comparison(regressors=results, best=best, ablations=ablations, floor=floor, frozen_floor=frozen_floor,
-                      heads={split: score(frames[split], heads[split]) for split in ("validation", "dev")},
-                      multitask=joint and joint["scored"], multitask_heads=joint and joint["heads"],
-                      as_run=as_run, authors=authors, erroneous={
-                          "regressor": "mlp" if "mlp" in authors else best,
-                          "settings": "the authors'" if "mlp" in authors else "the kit's", **erroneous})
+    comparison = Comparison(regressors=results, best=best, ablations=ablations, floor=floor, frozen_floor=frozen_floor,
+                            heads={split: score(frames[split], heads[split]) for split in ("validation", "dev")},
+                            multitask=joint and joint["scored"], multitask_heads=joint and joint["heads"],
+                            as_run=as_run, authors=authors)
+    regressor, settings, system = comparison.erroneous_system
+    comparison.erroneous = {"regressor": regressor, "settings": settings,
+                            **erroneous_submission(system, frames["dev"])}
+    return comparison

@@ -1,6 +1,7 @@
 """Test-set tables with bootstrap intervals (paper Tables 3 and 5)."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -44,3 +45,15 @@ def track1_table(gold: pd.DataFrame, pred: pd.DataFrame, n_resamples: int = 1000
         rows.append({"metric": name, "ours": official[name], "ci95_low": round(low, 4), "ci95_high": round(high, 4),
                      "paper": paper.TABLE3[name], "best_in_task": paper.TABLE3_BEST_IN_TASK[name]})
     return pd.DataFrame(rows)
+
+
+def save_test_metrics(run_dir: Path, table5: pd.DataFrame, table3: pd.DataFrame | None = None) -> dict:
+    """Notebook 05's record, ``metrics/05_test.json``: this kit's test score of every Table-5 metric and, where
+    the test gold has scores, ``pearson_<metric>`` of every Table-3 row; returns what it wrote."""
+    from .tables import save_metrics
+
+    metrics = {row.metric: row.ours for row in table5.itertuples()}
+    if table3 is not None:
+        metrics.update({f"pearson_{row.metric}": row.ours for row in table3.itertuples()})
+    save_metrics(metrics, run_dir, "05_test")
+    return metrics

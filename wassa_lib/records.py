@@ -1,4 +1,4 @@
-"""The records notebooks 02 and 04 save as ``metrics/<notebook>.json``: typed, built and written by the library,
+"""The records notebooks 01, 02 and 04 save as ``metrics/<notebook>.json``: typed, built and written by the library,
 read back by the claims, the tuning table, the report and the benchmark."""
 from __future__ import annotations
 
@@ -38,6 +38,15 @@ class Record:
         data = json.loads(require_file(metrics_path(run_dir, cls.NOTEBOOK), f"notebook {cls.NOTEBOOK}")
                           .read_text(encoding="utf-8"))
         return cls(**{f.name: data.get(f.name) for f in fields(cls)})
+
+
+@dataclass
+class DataRecord(Record):
+    """Notebook 01: the essays per split and how strongly empathy and distress correlate on train."""
+
+    NOTEBOOK: ClassVar[str] = "01_data"
+    train_empathy_distress_pearson: float
+    essays: dict[str, int]
 
 
 @dataclass

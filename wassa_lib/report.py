@@ -1,8 +1,8 @@
 """The numbers of the docs, rendered from a recorded run so that they cannot drift from it.
 
 ``python -m wassa_lib report`` writes ``docs/results.md`` and the results block of ``README.md``
-(between ``<!-- results:begin -->`` and ``<!-- results:end -->``) from ``outputs/cpu``, and the settings
-table of ``docs/paper-vs-kit.md`` from the params; ``--check`` only says which file differs (a test runs it).
+(between ``<!-- results:begin -->`` and ``<!-- results:end -->``) and the benchmark block of
+``docs/performance.md`` from ``outputs/cpu``, and the settings table of ``docs/paper-vs-kit.md`` from the params; ``--check`` only says which file differs (a test runs it).
 """
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from .layout import manifest_path, metrics_path, table_path
 
 logger = logging.getLogger(__name__)
 RUN_DIR = REPO_ROOT / "outputs" / "cpu"
-BLOCKS = {"README.md": "results", "docs/paper-vs-kit.md": "settings"}
+BLOCKS = {"README.md": "results", "docs/paper-vs-kit.md": "settings", "docs/performance.md": "benchmark"}
+BASELINE = "a08f64b"  # the commit the benchmark is compared with: 3 fixed epochs, before early stopping
 
 
 def _table(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
@@ -64,6 +65,24 @@ class Run:
         """A table of the run, or a line saying that this run does not have it."""
         return _table(self.table(name), floatfmt) if self.has(name) else f"_No `{name}.csv` in this recorded run._"
 
+    def trained_at(self) -> str:
+        """Where this run folder's fine-tuned models (its own seed's) come from: the commits they were trained
+        at, as each model's record says (a resumed run reads finished models back)."""
+        entries = [entry for name in ("02_track1_finetune", "04_track2") if metrics_path(self.dir, name).is_file()
+                   for entry in self.metrics(name).get("training", {}).values()]
+        commits = ", ".join(f"`{c}`" for c in sorted({e["trained_at"][:7] for e in entries if e.get("trained_at")}))
+        unknown = sum(not e.get("trained_at") for e in entries)
+        seed = self.manifest["params"]["seed"]
+        said = f"seed {seed}'s {len(entries)} fine-tuned models trained at {commits}" if commits else \
+            f"seed {seed}'s {len(entries)} fine-tuned models read back from earlier runs"
+        return said + (f" ({unknown} saved before a model recorded its commit)" if unknown else "")
+
+    def benchmark(self, commit: str | None = None) -> dict | None:
+        """``benchmark.json`` of the recorded commit, or with ``commit`` the one of that commit, timed on the same
+        idle machine in the same sitting (``benchmark_<commit>.json``); None where the run has none."""
+        path = self.dir / (f"benchmark_{commit}.json" if commit else "benchmark.json")
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
     def provenance(self) -> str:
         """One paragraph: profile and layers, data, seeds, commits, machine."""
         m, machine = self.manifest, self.manifest.get("machine", {})
@@ -72,11 +91,10 @@ class Run:
             return ", ".join(f"`{c}`" for c in sorted({nb[key][:7] for nb in m["notebooks"].values() if nb.get(key)}))
 
         layers = ", ".join(f"`params/layers/{Path(p).name}`" for p in m.get("params_layers", []))
-        trained = commits("first_run_commit")
         return (f"Profile `{m['profile']}`" + (f" with {layers}" if layers else "")
                 + ", the WASSA 2021 release and CARER (sha256 of every file in `outputs/cpu/manifest.json`), seeds "
                 + ", ".join(map(str, self.seeds)) + f"; notebooks executed at {commits('git_commit')}"
-                + (f", reading back the models trained at {trained} (`--rerun`)" if trained else "")
+                + f"; {self.trained_at()}"
                 + f"; machine: {machine.get('cpu_count', '?')} cores of {machine.get('cpu') or 'a CPU'}, "
                 + f"{machine.get('gpu') or 'no GPU'}.")
 
@@ -108,8 +126,57 @@ def readme_block(run: Run) -> str:
         _erroneous_line(run) + " " + _dev_selection_line(run), "",
         f"Claims ({len(claims)}): " + ", ".join(f"{n} {v}" for v, n in counts.items())
         + (" (one seed: each interval covers the dev essays, not the seed-to-seed spread)" if len(run.seeds) == 1
-           else "") + ". Every table, verdict and figure: [docs/results.md](docs/results.md).",
+           else "") + ". Every table, verdict and figure: [docs/results.md](docs/results.md)." + _time_line(run),
     ])
+
+
+def _minutes(bench: dict) -> str:
+    return f"{bench['total_wall_s'] / 60:.0f} min"
+
+
+def _time_line(run: Run) -> str:
+    now, before = run.benchmark(), run.benchmark(BASELINE)
+    if now is None:
+        return ""
+    return (f" One seed of the profile on the {now['machine'].get('cpu_count', '?')}-core machine, idle: "
+            f"{_minutes(now)} at `{now['commit'][:7]}`" + (f", {_minutes(before)} at `{BASELINE}` (3 fixed epochs)"
+                                                             if before else "")
+            + " ([docs/performance.md](docs/performance.md)).")
+
+
+def benchmark_block(run: Run) -> str:
+    """``docs/performance.md``: wall time and peak memory per notebook of the recorded commit's benchmark beside
+    the baseline's, and where each fine-tuning's time went."""
+    now, before = run.benchmark(), run.benchmark(BASELINE)
+    if now is None:
+        return "_No `benchmark.json` in this recorded run._"
+    commit, layers = now["commit"][:7], ", ".join(f"`params/layers/{name}`" for name in now.get("layers", []))
+    old = (before or {}).get("notebooks", {})
+    rows = [{"notebook": name, f"wall s at `{commit}`": rec.get("wall_s"),
+             f"wall s at `{BASELINE}`": old.get(name, {}).get("wall_s"),
+             f"peak RSS GB at `{commit}`": round(rec.get("peak_rss_mb", 0) / 1024, 1)}
+            for name, rec in now["notebooks"].items()]
+    rows.append({"notebook": "all", f"wall s at `{commit}`": now["total_wall_s"],
+                 f"wall s at `{BASELINE}`": before and before["total_wall_s"]})
+    models = [{"model": name, "epochs run / cap": f"{e.get('epochs_run')} / {e.get('epochs')}",
+               "stopped by": e.get("stopped_by"), "training steps s": e.get("steps_seconds"),
+               "validation s": e.get("validation_seconds"), "saves s": e.get("save_seconds"),
+               "essays/s": e.get("samples_per_second"), "utilisation": e.get("model_flops_utilisation")}
+              for name, e in now["training"].items()]
+    step = now["training_step"]
+    machine = now["machine"]
+    return "\n".join([
+        f"`python -m wassa_lib bench --profile {now['profile']}`" + (f" with {layers}" if layers else "")
+        + f", one seed, at `{commit}`" + (f", and the same command at `{BASELINE}`" if before else "")
+        + f", one after the other on the otherwise idle machine ({machine.get('cpu_count', '?')} cores of "
+        f"{machine.get('cpu') or 'a CPU'}, {machine.get('gpu') or 'no GPU'}):", "",
+        pd.DataFrame(rows).to_markdown(index=False, floatfmt=".1f"), "",
+        f"Where each fine-tuning's time went at `{commit}` (seconds; utilisation against the "
+        f"{now['peak_flops']['value'] / 1e9:.0f} GFLOP/s {now['peak_flops']['precision']} peak measured there):", "",
+        pd.DataFrame(models).to_markdown(index=False, floatfmt=".2f"), "",
+        f"One training step of {step['runs'][0]['batch_size']} essays ({step['model']}): "
+        + ", ".join(f"{r['padding']} padding in {r['precision']} {r['seconds_per_step']:.2f} s" for r in step["runs"])
+        + f"; `predict` {now['predict']['essays_per_second']:.1f} essays/s."])
 
 
 def _erroneous_line(run: Run) -> str:
@@ -230,7 +297,7 @@ def render(run_dir: Path = RUN_DIR, root: Path = REPO_ROOT) -> dict[Path, str]:
     out = {root / "docs" / "results.md": results_page(run)}
     for name, block in BLOCKS.items():
         path = root / name
-        body = readme_block(run) if block == "results" else settings_block()
+        body = {"results": readme_block, "settings": lambda _: settings_block(), "benchmark": benchmark_block}[block](run)
         out[path] = _replace_block(path.read_text(encoding="utf-8"), block, body)
     return out
 

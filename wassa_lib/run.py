@@ -133,8 +133,6 @@ class Runner:
             entry = {"status": DONE, "wall_s": round(wall, 1), "peak_rss_mb": round(memory.peak_mb, 1),
                      "finished": now(), "git_commit": head["git_commit"], "params_digest": digest,
                      "seeds": self.params.get("seeds")}
-            if record.get("status") == DONE:  # the models it read back were trained in the first execution
-                entry["first_run_commit"] = record.get("first_run_commit", record.get("git_commit"))
             if memory.peak_gpu_mb is not None:
                 entry["peak_gpu_mb"] = round(memory.peak_gpu_mb, 1)
             manifest["notebooks"][nb.stem] = entry

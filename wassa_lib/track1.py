@@ -33,7 +33,7 @@ from transformers import (AutoTokenizer, DataCollatorWithPadding, EvalPrediction
                           PreTrainedModel, PreTrainedTokenizerBase, Trainer)
 
 from .config import TrainingConfig
-from .layout import require_file, track1_dir
+from .layout import erroneous_predictions_path, require_file, track1_dir
 from .data import PERSON_FEATURES, SCORES
 from .metrics import pearson
 from . import regression_head
@@ -301,3 +301,12 @@ def as_run_predictions(run_dir: Path, split: str, frame: pd.DataFrame, erroneous
     inputs = {"empathy": swap_embeddings(features) if erroneous else features, "distress": features}
     return pd.DataFrame({score: pipelines[score].predict(inputs[score])[:, TARGETS.index(score)] for score in SCORES},
                         index=frame.index)
+
+
+def write_erroneous_test(run_dir: Path, test: pd.DataFrame) -> Path:
+    """The authors' erroneous Track-1 test predictions (:func:`as_run_predictions` with ``erroneous``), written
+    in the submission's format beside the submission, never into it; returns the file written."""
+    from .submission import write_emp
+
+    wrong = as_run_predictions(run_dir, "test", test, erroneous=True)
+    return write_emp(erroneous_predictions_path(run_dir), wrong["empathy"], wrong["distress"])

@@ -288,12 +288,14 @@ def train(trainer: Trainer, cfg: TrainingConfig, checkpoints: Path, resume: bool
           dev_score: Callable[[torch.nn.Module], dict[str, float]] | None = None) -> dict:
     """``trainer.train()`` (from the last complete checkpoint when resuming), with progress logged under
     ``label``, stopped early where ``cfg.early_stopping_patience`` is set; returns the validation metric
-    after each epoch, the epoch kept, whether patience or the cap of epochs ended it, and what it cost: optimiser
+    after each epoch, the epoch kept, whether patience or the cap of epochs ended it, the commit it was trained
+    at (``trained_at``, which stays with the saved model when a later run reads it back), and what it cost: optimiser
     steps, seconds, essays per second, the split of the time
     into training steps, validation passes and checkpoint saves, the achieved training FLOP/s and, on a
     GPU, the peak memory it allocated. ``dev_score`` adds ``dev_by_epoch`` (:class:`DevMonitor`)."""
     from .costs import CostBreakdown, training_flops
     from .progress import TrainingProgress
+    from .provenance import git_commit
 
     cuda = torch.cuda.is_available()
     if trainer.args.world_size != world_size():
@@ -330,7 +332,7 @@ def train(trainer: Trainer, cfg: TrainingConfig, checkpoints: Path, resume: bool
             * trainer.args.world_size,
             "essays_per_process_per_epoch": -(-len(trainer.train_dataset) // trainer.args.world_size),
             "validation_by_epoch": curve, "best_epoch": None if best is None else int(best) + 1,
-            "epochs_run": len(curve), "stopped_by": stopped_by(len(curve), cfg)}
+            "epochs_run": len(curve), "stopped_by": stopped_by(len(curve), cfg), "trained_at": git_commit()}
     if monitor is not None:
         cost["dev_by_epoch"] = DevMonitor.by_epoch(trainer.state.log_history)
     if cuda:

@@ -144,6 +144,12 @@ class IncrementalConfig:
         """CARER train and validation lines for stage 1, subsampled per label where capped."""
         return subsample(carer.train, self.max_train_samples, seed), subsample(carer.val, self.max_valid_samples, seed)
 
+    def describe(self, carer: CarerSplits, seed: int = 42) -> str:
+        """One line: how many CARER lines there are and how many stage 1 trains and validates on."""
+        stage1_fit, stage1_valid = self.data(carer, seed)
+        return (f"CARER: {len(carer.train)} training lines, of which stage 1 uses {len(stage1_fit)}; "
+                f"{len(stage1_valid)} validation lines")
+
 
 def models_table(specs: list[Track2Model]) -> pd.DataFrame:
     """One row per Table-4 model of ``specs``: its family, base, whether it has the CARER stage, epochs, rate and

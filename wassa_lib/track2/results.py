@@ -102,11 +102,14 @@ def incremental_effect(results: Sequence[ModelResult], gold: Sequence[str], n_re
                                        "gain", "gain_ci_low", "gain_ci_high"])
 
 
-def stage1_on_carer_test(results: Sequence[ModelResult], root: Path, carer: CarerSplits,
-                         max_length: int = 128, batch_size: int = 64) -> pd.DataFrame:
+def stage1_on_carer_test(results: Sequence[ModelResult], root: Path, carer: CarerSplits | None,
+                         max_length: int = 128, batch_size: int = 64) -> pd.DataFrame | None:
     """Every CARER-stage model (the kit's own stage 1 of an incremental row, and a published checkpoint named
     by ``carer_checkpoint_of``) scored on the CARER test split by label scoring over its six labels:
-    accuracy and macro-F1 (the published checkpoint's card reports accuracy 0.93, macro-F1 0.90)."""
+    accuracy and macro-F1 (the published checkpoint's card reports accuracy 0.93, macro-F1 0.90). None
+    without ``carer`` (no row needs it)."""
+    if carer is None:
+        return None
     rows, scored = [], set()
     for r in results:
         if r.spec.incremental and r.spec.model not in scored:  # one stage per base, shared by its rows

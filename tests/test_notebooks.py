@@ -1,0 +1,35 @@
+"""The notebooks stay thin: a parameters cell, calls into the library, a table or figure."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+
+from wassa_lib import evaluation, records
+from wassa_lib.layout import metrics_path
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _code(notebook: Path) -> list[str]:
+    cells = nbformat.read(notebook, as_version=4).cells
+    return [line for c in cells if c.cell_type == "code" for line in c.source.splitlines() if line.strip()]
+
+
+def test_the_five_notebooks_hold_at_most_350_lines_of_code_and_leave_records_to_the_library():
+    assert len(NOTEBOOKS) == 5
+    assert sum(len(_code(nb)) for nb in NOTEBOOKS) <= 350
+    for nb in NOTEBOOKS:
+        assert not [line for line in _code(nb) if "save_metrics(" in line and "{" in line], nb.name
+
+
+def test_the_test_record_holds_table5_and_table3_and_the_data_record_reads_back(tmp_path):
+    table5 = pd.DataFrame({"metric": ["macro_f1", "accuracy"], "ours": [0.45, 0.6]})
+    table3 = pd.DataFrame({"metric": ["average"], "ours": [0.5]})
+    assert evaluation.save_test_metrics(tmp_path, table5) == {"macro_f1": 0.45, "accuracy": 0.6}
+    assert evaluation.save_test_metrics(tmp_path, table5, table3)["pearson_average"] == 0.5
+    assert json.loads(metrics_path(tmp_path, "05_test").read_text(encoding="utf-8"))["pearson_average"] == 0.5
+    records.DataRecord(0.63, {"train": 1860}).save(tmp_path)
+    assert records.DataRecord.load(tmp_path) == records.DataRecord(0.63, {"train": 1860})
