@@ -73,9 +73,11 @@ class Run:
         commits = ", ".join(f"`{c}`" for c in sorted({e["trained_at"][:7] for e in entries if e.get("trained_at")}))
         unknown = sum(not e.get("trained_at") for e in entries)
         seed = self.manifest["params"]["seed"]
-        said = f"seed {seed}'s {len(entries)} fine-tuned models trained at {commits}" if commits else \
-            f"seed {seed}'s {len(entries)} fine-tuned models read back from earlier runs"
-        return said + (f" ({unknown} saved before a model recorded its commit)" if unknown else "")
+        if not commits:
+            return (f"seed {seed}'s {len(entries)} fine-tuned models read back from earlier runs, saved before a "
+                    "model recorded its commit")
+        return (f"seed {seed}'s {len(entries)} fine-tuned models trained at {commits}"
+                + (f" ({unknown} saved before a model recorded its commit)" if unknown else ""))
 
     def benchmark(self, commit: str | None = None) -> dict | None:
         """``benchmark.json`` of the recorded commit, or with ``commit`` the one of that commit, timed on the same
@@ -126,22 +128,44 @@ def readme_block(run: Run) -> str:
         _erroneous_line(run) + " " + _dev_selection_line(run), "",
         f"Claims ({len(claims)}): " + ", ".join(f"{n} {v}" for v, n in counts.items())
         + (" (one seed: each interval covers the dev essays, not the seed-to-seed spread)" if len(run.seeds) == 1
-           else "") + ". Every table, verdict and figure: [docs/results.md](docs/results.md)." + _time_line(run),
+           else "") + "." + _stopping_line(run) + " Every table, verdict and figure: [docs/results.md](docs/results.md)."
+        + _time_line(run),
     ])
+
+
+def _stopping_line(run: Run) -> str:
+    """Which fine-tunings the cap of epochs ended rather than patience, in which seeds, and the epoch each kept."""
+    if not run.has("stopping"):
+        return ""
+    capped = run.table("stopping").query("stopped_by_the_cap_in_seeds != 'none'")
+    if capped.empty:
+        return " Every fine-tuning in every seed was stopped by patience, none by the cap of epochs."
+    said = []
+    for row in capped.to_dict("records"):
+        seeds = str(row["stopped_by_the_cap_in_seeds"]).split()
+        kept = ", ".join(f"epoch {row[f'seed {s}: kept/run'].replace('/', ' of ')}" for s in seeds)
+        said.append(f"{row['model']} in seed{'s' if len(seeds) > 1 else ''} {', '.join(seeds)} (kept {kept})")
+    return (" Ended by the cap of epochs before patience could end them (validation had improved within the "
+            "patience window, so a higher cap might still gain): " + "; ".join(said)
+            + "; every other fine-tuning stopped by patience.")
 
 
 def _minutes(bench: dict) -> str:
     return f"{bench['total_wall_s'] / 60:.0f} min"
 
 
+def _layers(bench: dict) -> str:
+    return ", ".join(f"`params/layers/{name}`" for name in bench.get("layers") or [])
+
+
 def _time_line(run: Run) -> str:
     now, before = run.benchmark(), run.benchmark(BASELINE)
     if now is None:
         return ""
-    return (f" One seed of the profile on the {now['machine'].get('cpu_count', '?')}-core machine, idle: "
-            f"{_minutes(now)} at `{now['commit'][:7]}`" + (f", {_minutes(before)} at `{BASELINE}` (3 fixed epochs)"
-                                                             if before else "")
-            + " ([docs/performance.md](docs/performance.md)).")
+    return (f" One seed on the {now['machine'].get('cpu_count', '?')}-core machine, idle: {_minutes(now)} at "
+            f"`{now['commit'][:7]}` ({_layers(now) or 'the whole profile'})"
+            + (f", {_minutes(before)} at `{BASELINE}` ({_layers(before) or 'the whole profile'}, 3 fixed epochs)"
+               if before else "") + " ([docs/performance.md](docs/performance.md)).")
 
 
 def benchmark_block(run: Run) -> str:
@@ -150,14 +174,15 @@ def benchmark_block(run: Run) -> str:
     now, before = run.benchmark(), run.benchmark(BASELINE)
     if now is None:
         return "_No `benchmark.json` in this recorded run._"
-    commit, layers = now["commit"][:7], ", ".join(f"`params/layers/{name}`" for name in now.get("layers", []))
+    commit, layers = now["commit"][:7], _layers(now)
     old = (before or {}).get("notebooks", {})
     rows = [{"notebook": name, f"wall s at `{commit}`": rec.get("wall_s"),
              f"wall s at `{BASELINE}`": old.get(name, {}).get("wall_s"),
              f"peak RSS GB at `{commit}`": round(rec.get("peak_rss_mb", 0) / 1024, 1)}
             for name, rec in now["notebooks"].items()]
     rows.append({"notebook": "all", f"wall s at `{commit}`": now["total_wall_s"],
-                 f"wall s at `{BASELINE}`": before and before["total_wall_s"]})
+                 f"wall s at `{BASELINE}`": before and before["total_wall_s"],
+                 f"peak RSS GB at `{commit}`": max(row[f"peak RSS GB at `{commit}`"] for row in rows)})
     models = [{"model": name, "epochs run / cap": f"{e.get('epochs_run')} / {e.get('epochs')}",
                "stopped by": e.get("stopped_by"), "training steps s": e.get("steps_seconds"),
                "validation s": e.get("validation_seconds"), "saves s": e.get("save_seconds"),
@@ -166,8 +191,9 @@ def benchmark_block(run: Run) -> str:
     step = now["training_step"]
     machine = now["machine"]
     return "\n".join([
-        f"`python -m wassa_lib bench --profile {now['profile']}`" + (f" with {layers}" if layers else "")
-        + f", one seed, at `{commit}`" + (f", and the same command at `{BASELINE}`" if before else "")
+        f"`python -m wassa_lib bench --profile {now['profile']}`, one seed: at `{commit}` "
+        + (f"with {layers}" if layers else "on the whole profile")
+        + (f", and at `{BASELINE}` on {_layers(before) or 'its whole profile'} (3 fixed epochs)" if before else "")
         + f", one after the other on the otherwise idle machine ({machine.get('cpu_count', '?')} cores of "
         f"{machine.get('cpu') or 'a CPU'}, {machine.get('gpu') or 'no GPU'}):", "",
         pd.DataFrame(rows).to_markdown(index=False, floatfmt=".1f"), "",
