@@ -65,10 +65,10 @@ def test_tokenizer_vocabulary_is_built_deterministically():
 def test_tokenizer_vocabulary_is_the_same_in_another_process():
     code = ("import json, sys; from wassa_lib.models import train_wordpiece; "
             "print(json.dumps(train_wordpiece(json.loads(sys.argv[1]), 70).get_vocab(), sort_keys=True))")
-    corpus = json.dumps(CORPUS + ["zebras and lions and tigers", "the flood took everything we owned"])
-    runs = [subprocess.run([sys.executable, "-c", code, corpus], capture_output=True, text=True, check=True).stdout
-            for _ in range(2)]
-    assert runs[0] == runs[1] and len(json.loads(runs[0])) == 70
+    corpus = CORPUS + ["zebras and lions and tigers", "the flood took everything we owned"]
+    other = subprocess.run([sys.executable, "-c", code, json.dumps(corpus)], capture_output=True, text=True,
+                           check=True).stdout  # another process: another string-hash seed
+    assert json.loads(other) == models.train_wordpiece(corpus, 70).get_vocab() and len(json.loads(other)) == 70
 
 
 @pytest.mark.parametrize("name, millions", [("bert-base-uncased", 110), ("albert-base-v2", 11.7),
