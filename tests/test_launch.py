@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from wassa_lib.config import TrainingConfig
-from wassa_lib.launch import Launcher, parse_job
+from wassa_lib.config import Launcher
+from wassa_lib.launch import parse_job
 from wassa_lib.training import distributed_batch
 
 REPO = Path(__file__).resolve().parent.parent

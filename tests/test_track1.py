@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from wassa_lib import embeddings, track1
+from wassa_lib import embeddings, track1, track1_predict
 from wassa_lib.layout import track1_dir
 from wassa_lib.config import TrainingConfig
 from wassa_lib.data import PERSON_FEATURES, SCORES
@@ -103,7 +103,7 @@ def test_predict_scores_reproduces_the_selected_pipeline(run_dir):
     dev = run_dir["dev"].iloc[::-1]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        predicted = track1.predict_scores(run_dir["run"], dev)
+        predicted = track1_predict.predict_scores(run_dir["run"], dev)
     assert list(predicted.columns) == ["empathy", "distress"]
     assert list(predicted.index) == list(dev.index)
     expected = run_dir["full"].predictions["dev"].iloc[::-1].to_numpy()
@@ -112,7 +112,7 @@ def test_predict_scores_reproduces_the_selected_pipeline(run_dir):
 
 def test_predict_scores_without_person_features_uses_text_only_pipeline(run_dir, caplog):
     dev = run_dir["dev"][["message_id", "essay"]]
-    predicted = track1.predict_scores(run_dir["run"], dev)
+    predicted = track1_predict.predict_scores(run_dir["run"], dev)
     assert f"{len(dev)} of {len(dev)} essays lack person features: predicted with the text-only ridge" in caplog.text
     np.testing.assert_allclose(predicted.to_numpy(), run_dir["text"].predictions["dev"].to_numpy(),
                                rtol=1e-4, atol=1e-4)
@@ -122,7 +122,7 @@ def test_rows_lacking_a_person_feature_fall_back_one_by_one(run_dir, caplog):
     dev = run_dir["dev"].astype({"age": object})
     dev.iloc[1, dev.columns.get_loc("age")] = ""  # a blank in a file read as text
     dev.iloc[3, dev.columns.get_loc("age")] = np.nan
-    predicted = track1.predict_scores(run_dir["run"], dev).to_numpy()
+    predicted = track1_predict.predict_scores(run_dir["run"], dev).to_numpy()
     assert "2 of 8 essays lack person features" in caplog.text
     full, text = run_dir["full"].predictions["dev"].to_numpy(), run_dir["text"].predictions["dev"].to_numpy()
     lacking = np.isin(np.arange(len(dev)), [1, 3])
@@ -135,7 +135,7 @@ def test_predict_scores_before_notebook_03_says_which_file(tmp_path, run_dir):
     (tmp_path / "artifacts" / "track1" / embeddings.ENCODERS_FILE).write_text(
         (run_dir["dir"] / embeddings.ENCODERS_FILE).read_text())
     with pytest.raises(FileNotFoundError, match="regressor_selection.json not found; notebook 03 writes it"):
-        track1.predict_scores(tmp_path, run_dir["dev"])
+        track1_predict.predict_scores(tmp_path, run_dir["dev"])
 
 
 def test_resume_reuses_a_model_only_when_its_settings_are_the_same(run_dir, tmp_path):

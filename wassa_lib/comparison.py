@@ -72,14 +72,6 @@ class Comparison:
                         "text_only_dev": text_only.scores["dev"]},
                        as_run=self.erroneous_system[2].pipeline if self.as_run is not None else None)
 
-    def predict_gap(self, run_dir, dev: pd.DataFrame, n: int = 8) -> float:
-        """The largest difference between :func:`wassa_lib.track1.predict_scores` on the first ``n`` essays of
-        ``dev``, from the artifacts :meth:`save` wrote, and the chosen regressor's predictions here (float error)."""
-        from .track1 import predict_scores
-
-        here = self.regressors[self.best].predictions["dev"].head(n).to_numpy()
-        return float(abs(predict_scores(run_dir, dev.head(n)).to_numpy() - here).max())
-
     def erroneous_table(self) -> pd.DataFrame:
         """``erroneous_submission.csv``: the empathy regressor's dev Pearson reading the empathy embedding (right)
         and the distress embedding (as the authors' submission did), beside the paper's test Pearson."""
@@ -145,7 +137,8 @@ class Comparison:
 
     def save_metrics(self, run_dir, predict_gap: float) -> Path:
         """Notebook 03's record, ``metrics/03_regressor_comparison.json``: :meth:`metrics` and the largest
-        difference of ``predict`` from this comparison's predictions (:meth:`predict_gap`)."""
+        difference of ``predict`` from this comparison's predictions
+        (:func:`wassa_lib.track1_predict.predict_gap`)."""
         from .tables import save_metrics
 
         return save_metrics({**self.metrics(), "predict_check_max_difference": predict_gap}, run_dir,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import types
 import typing
 from dataclasses import asdict, dataclass, field, fields
@@ -278,3 +279,29 @@ def _mkdir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     return path
 
+
+@dataclass(frozen=True)
+class Launcher:
+    """How a notebook starts its fine-tunings: ``inline`` (in its own process) or ``torchrun:N``."""
+
+    kind: str = "inline"
+    processes: int = 1
+
+    @classmethod
+    def parse(cls, value: str) -> "Launcher":
+        """``inline`` or ``torchrun:N`` (N processes, one per GPU); anything else is a ValueError."""
+        if value == "inline":
+            return cls()
+        kind, _, count = str(value).partition(":")
+        if kind == "torchrun" and count.isdigit() and int(count) >= 1:
+            return cls("torchrun", int(count))
+        raise ValueError(f"launcher: expected inline or torchrun:N (N processes, e.g. torchrun:2), got {value!r}")
+
+    @property
+    def inline(self) -> bool:
+        return self.kind == "inline"
+
+    def command(self, profile: str, layer: Path, job: str) -> list[str]:
+        """The command that runs ``job`` with the params ``profile`` + ``layer``."""
+        return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={self.processes}",
+                "-m", "wassa_lib", "train", "--profile", profile, "--params", str(layer), "--job", job]

@@ -198,7 +198,7 @@ def load_joint(track_dir: Path, split: str, message_ids: Sequence[str]) -> pd.Da
 
 
 def write_encoders_info(track_dir: Path, pooling: str, max_length: int, batch_size: int, model_spec: str) -> Path:
-    """``encoders.json``: how the embeddings were made, so that :func:`predict_scores` makes them the same way."""
+    """``encoders.json``: how the embeddings were made, so that :func:`wassa_lib.track1_predict.predict_scores` makes them the same way."""
     _check_pooling(pooling)
     path = Path(track_dir) / ENCODERS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)

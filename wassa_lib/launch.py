@@ -15,12 +15,10 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
-from dataclasses import dataclass
-from pathlib import Path
 
 import yaml
 
-from .config import RunConfig, TrainingConfig
+from .config import Launcher, RunConfig, TrainingConfig
 from .data import SCORES
 from .layout import track1_dir, track2_dir
 from .params import RunError, check_params, resolve
@@ -28,33 +26,6 @@ from .params import RunError, check_params, resolve
 logger = logging.getLogger(__name__)
 KINDS = ("track1", "track2", "carer")
 LAUNCH_DIR = "launch"
-
-
-@dataclass(frozen=True)
-class Launcher:
-    """How a notebook starts its fine-tunings: ``inline`` (in its own process) or ``torchrun:N``."""
-
-    kind: str = "inline"
-    processes: int = 1
-
-    @classmethod
-    def parse(cls, value: str) -> "Launcher":
-        """``inline`` or ``torchrun:N`` (N processes, one per GPU); anything else is a ValueError."""
-        if value == "inline":
-            return cls()
-        kind, _, count = str(value).partition(":")
-        if kind == "torchrun" and count.isdigit() and int(count) >= 1:
-            return cls("torchrun", int(count))
-        raise ValueError(f"launcher: expected inline or torchrun:N (N processes, e.g. torchrun:2), got {value!r}")
-
-    @property
-    def inline(self) -> bool:
-        return self.kind == "inline"
-
-    def command(self, profile: str, layer: Path, job: str) -> list[str]:
-        """The command that runs ``job`` with the params ``profile`` + ``layer``."""
-        return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={self.processes}",
-                "-m", "wassa_lib", "train", "--profile", profile, "--params", str(layer), "--job", job]
 
 
 def parse_job(job: str) -> tuple[str, str]:

@@ -144,7 +144,7 @@ def _track2_models(key: str, value) -> None:
 
 
 def _launcher(key: str, value) -> None:
-    from .launch import Launcher
+    from .config import Launcher
 
     Launcher.parse(value)
 

@@ -110,7 +110,7 @@ def check_output(target: Path, source: Path, overwrite: bool) -> None:
 
 def predict_frame(run_dir: Path, essays: pd.DataFrame, echo: Callable[[str], None] = logger.info) -> pd.DataFrame:
     """Empathy, distress and emotion for every row of ``essays``, in input order, in chunks with progress."""
-    from .track1 import predict_scores
+    from .track1_predict import predict_scores
     from .track2 import predict_emotions
 
     parts = []

@@ -1,11 +1,12 @@
-"""Track 1: fine-tune one encoder per score, and predict new essays' scores from a run's saved artifacts.
+"""Track 1: fine-tune one encoder per score and save the regressor notebook 03 selects.
 
 The paper (Section 4.1) fine-tunes a pre-trained encoder separately for empathy
 and for distress (a regression head, MSE loss, Adam at lr 2e-5), then
 concatenates the two fine-tuned essay embeddings with the scaled person
 features and feeds them to a regressor. This module covers the encoder side;
-:mod:`wassa_lib.features` builds the concatenated features and
-:mod:`wassa_lib.regressors` the regressors.
+:mod:`wassa_lib.features` builds the concatenated features,
+:mod:`wassa_lib.regressors` the regressors and :mod:`wassa_lib.track1_predict`
+predicts from a finished run's artifacts.
 
 Artifacts of a run, under ``<run folder>/artifacts/track1/``::
 
@@ -23,7 +24,6 @@ import logging
 import shutil
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +33,8 @@ from transformers import (AutoTokenizer, DataCollatorWithPadding, EvalPrediction
                           PreTrainedModel, PreTrainedTokenizerBase, Trainer)
 
 from .config import TrainingConfig
-from .layout import erroneous_predictions_path, require_file, track1_dir
-from .data import PERSON_FEATURES, SCORES
+from .layout import require_file
+from .data import SCORES
 from .metrics import pearson
 from . import regression_head
 from .models import load_model
@@ -230,83 +230,3 @@ def save_selection(track_dir: Path, regressor: str, pipeline, text_only_pipeline
     path = track_dir / SELECTION_FILE
     path.write_text(json.dumps(selection, indent=2, default=float) + "\n", encoding="utf-8")
     return path
-
-
-def _stamp(directory: Path) -> int:
-    return (require_file(Path(directory) / SUMMARY_FILE, "notebook 02")).stat().st_mtime_ns
-
-
-@lru_cache(maxsize=2)
-def _cached_fine_tuned(directory: str, stamp: int) -> FineTuned:
-    """Loaded once per saved model (``stamp``: when it was written), for repeated predictions in chunks."""
-    return load_fine_tuned(Path(directory))
-
-
-def predict_scores(run_dir: Path, frame: pd.DataFrame) -> pd.DataFrame:
-    """Empathy and distress for the essays of ``frame`` from a finished run's saved artifacts.
-
-    Loads both fine-tuned encoders, embeds ``frame["essay"]`` as notebook 02 did and
-    applies the regressor pipeline notebook 03 selected. A row that lacks a person
-    feature (the column is missing, or its value is blank) is predicted with the
-    text-only variant of that regressor, and the count of such rows is logged.
-    Returns columns ``empathy`` and ``distress`` in the row order (and with the index)
-    of ``frame``.
-    """
-    import joblib
-
-    from .embeddings import ENCODERS_FILE, encode
-    from .features import feature_frame
-
-    if "essay" not in frame.columns:
-        raise KeyError("frame lacks the column essay")
-    track_dir = track1_dir(run_dir)
-    info = json.loads(require_file(track_dir / ENCODERS_FILE, "notebook 02").read_text(encoding="utf-8"))
-    selection = json.loads(require_file(track_dir / SELECTION_FILE, "notebook 03").read_text(encoding="utf-8"))
-    person = frame.reindex(columns=PERSON_FEATURES).apply(lambda c: pd.to_numeric(c, errors="coerce"))
-    complete = person.notna().all(axis=1).to_numpy()
-    embedded = {}
-    for score in SCORES:
-        tuned = _cached_fine_tuned(str(model_dir(track_dir, score)), _stamp(model_dir(track_dir, score)))
-        embedded[score] = encode(tuned, frame["essay"].tolist(), info["pooling"], info["max_length"],
-                                 info["batch_size"])[0]
-    features = feature_frame(person.assign(essay=frame["essay"].to_numpy()), embedded["empathy"], embedded["distress"])
-    predicted = np.empty((len(frame), len(SCORES)))
-    if complete.any():
-        pipeline = joblib.load(require_file(track_dir / BEST_PIPELINE, "notebook 03"))
-        predicted[complete] = pipeline.predict(features[complete])
-    if not complete.all():
-        logger.warning("%d of %d essays lack person features: predicted with the text-only %s regressor",
-                       int((~complete).sum()), len(frame), selection["regressor"])
-        pipeline = joblib.load(require_file(track_dir / TEXT_ONLY_PIPELINE, "notebook 03"))
-        predicted[~complete] = pipeline.predict(features[~complete])
-    return pd.DataFrame(predicted, columns=list(SCORES), index=frame.index)
-
-
-def as_run_predictions(run_dir: Path, split: str, frame: pd.DataFrame, erroneous: bool = False) -> pd.DataFrame:
-    """Empathy and distress of the essays of ``frame`` (``split``, whose embeddings notebook 02 wrote) by the
-    authors' system as notebook 03 saved it, each score's regressor over its own encoder's embedding and the
-    person features; with ``erroneous`` the empathy regressor reads the distress encoder's embedding, as the
-    authors' test submission did."""
-    import joblib
-
-    from .comparison import swap_embeddings
-    from .embeddings import load_embeddings
-    from .features import feature_frame
-    from .regressors import TARGETS
-
-    track_dir = track1_dir(run_dir)
-    pipelines = joblib.load(require_file(track_dir / AS_RUN_PIPELINES, "notebook 03"))
-    embedded = load_embeddings(track_dir, split, frame["message_id"])
-    features = feature_frame(frame, embedded.empathy, embedded.distress)
-    inputs = {"empathy": swap_embeddings(features) if erroneous else features, "distress": features}
-    return pd.DataFrame({score: pipelines[score].predict(inputs[score])[:, TARGETS.index(score)] for score in SCORES},
-                        index=frame.index)
-
-
-def write_erroneous_test(run_dir: Path, test: pd.DataFrame) -> Path:
-    """The authors' erroneous Track-1 test predictions (:func:`as_run_predictions` with ``erroneous``), written
-    in the submission's format beside the submission, never into it; returns the file written."""
-    from .submission import write_emp
-
-    wrong = as_run_predictions(run_dir, "test", test, erroneous=True)
-    return write_emp(erroneous_predictions_path(run_dir), wrong["empathy"], wrong["distress"])
