@@ -13,10 +13,11 @@ import torch
 
 from .costs import matmul_peak_flops
 from .data import load_splits
-from .layout import manifest_path, metrics_dir
+from .layout import manifest_path
 from .models import load_model
 from .params import RunError
 from .progress import show
+from .records import training_records
 from .training import autocast, choose_precision, prepare_model
 
 
@@ -61,14 +62,6 @@ def step_cost(model_spec: str, essays: list[str], batch_size: int = 16, steps: i
             "steps_timed": len(times)}
 
 
-def collect_training(run_dir: Path) -> dict:
-    """Training throughput that the notebooks recorded (``training`` entries of ``metrics/*.json``)."""
-    found = {}
-    for path in sorted(metrics_dir(run_dir).glob("*.json")):
-        found.update(json.loads(path.read_text(encoding="utf-8")).get("training", {}))
-    return found
-
-
 def predict_throughput(run_dir: Path, essays: pd.DataFrame) -> dict:
     """Essays per second of the ``predict`` path (both tracks) on ``essays``."""
     from .predict import predict_frame
@@ -102,7 +95,7 @@ def benchmark(profile: str, run: bool = True, echo: Callable[[str], None] = prin
              step_cost(model_spec, essays, pad_to=None, precision="fp32")]
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
     peak = matmul_peak_flops(dtype=dtype)
-    training = collect_training(out)
+    training = training_records(out)
     for entry in training.values():
         if entry.get("training_flops_per_second"):
             entry["model_flops_utilisation"] = round(entry["training_flops_per_second"] / peak, 3)

@@ -10,8 +10,9 @@ from typing import ClassVar, Sequence
 import pandas as pd
 
 from .data import SCORES
-from .layout import metrics_path, require_file
+from .layout import metrics_dir, metrics_path, require_file
 from .metrics import pearson
+from .tables import save_metrics
 
 
 def stopping_lines(curves: dict[str, dict]) -> str:
@@ -28,10 +29,7 @@ class Record:
     NOTEBOOK: ClassVar[str] = ""
 
     def save(self, run_dir: Path) -> Path:
-        path = metrics_path(run_dir, self.NOTEBOOK)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True, default=float) + "\n", encoding="utf-8")
-        return path
+        return save_metrics(asdict(self), run_dir, self.NOTEBOOK)
 
     @classmethod
     def load(cls, run_dir: Path):
@@ -122,3 +120,12 @@ class Track2Record(Record):
                            for r in results},
                    stage1_carer_test=[] if stage1_table is None else stage1_table.to_dict("records"),
                    training=training)
+
+
+def training_records(run_dir: Path) -> dict[str, dict]:
+    """Every fine-tuning's training record (curve, kept epoch, costs, ``trained_at``) that the notebooks of
+    ``run_dir`` saved, by name (the ``training`` entries of ``metrics/*.json``)."""
+    found = {}
+    for path in sorted(metrics_dir(run_dir).glob("*.json")):
+        found.update(json.loads(path.read_text(encoding="utf-8")).get("training", {}))
+    return found

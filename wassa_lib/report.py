@@ -14,6 +14,7 @@ import pandas as pd
 
 from .config import REPO_ROOT
 from .layout import manifest_path, metrics_path, table_path
+from .records import training_records
 
 logger = logging.getLogger(__name__)
 RUN_DIR = REPO_ROOT / "outputs" / "cpu"
@@ -68,8 +69,7 @@ class Run:
     def trained_at(self) -> str:
         """Where this run folder's fine-tuned models (its own seed's) come from: the commits they were trained
         at, as each model's record says (a resumed run reads finished models back)."""
-        entries = [entry for name in ("02_track1_finetune", "04_track2") if metrics_path(self.dir, name).is_file()
-                   for entry in self.metrics(name).get("training", {}).values()]
+        entries = list(training_records(self.dir).values())
         commits = ", ".join(f"`{c}`" for c in sorted({e["trained_at"][:7] for e in entries if e.get("trained_at")}))
         unknown = sum(not e.get("trained_at") for e in entries)
         seed = self.manifest["params"]["seed"]
