@@ -284,10 +284,11 @@ def _tuning_section(run: Run) -> list[str]:
     if not run.has("tuning"):
         return []
     tuned = run.table("tuning")[["system", "setting", "value", "validation", "best_epoch", "kept", "in_profile"]]
+    tuned = tuned.fillna({"best_epoch": ""})  # the pooling probe reads the kept encoders: no epoch of its own
     return ["## Tuning on the validation split (seed 42)",
             "Each value tried, the validation score of what goes to test with it (Track 1: the best regressor over "
-            "`[embeddings ; person features]`, at each rate and, at the kept rate, each pooling), the kept value and "
-            "whether the profile uses it:", "", tuned.to_markdown(index=False), "",
+            "`[embeddings ; person features]`, at each rate and, at the kept rate, each pooling; Track 2: the model's own "
+            "macro-F1), the epoch it kept, the kept value and whether the profile uses it:", "", tuned.to_markdown(index=False), "",
             "![tuning](../outputs/cpu/figures/tuning.png)", ""]
 
 
