@@ -158,14 +158,20 @@ def _layers(bench: dict) -> str:
     return ", ".join(f"`params/layers/{name}`" for name in bench.get("layers") or [])
 
 
+def _steps(training: dict) -> int:  # optimiser steps of a run's fine-tunings: what its time mostly scales with
+    return sum(int(record.get("steps") or 0) for record in training.values())
+
+
 def _time_line(run: Run) -> str:
     now, before = run.benchmark(), run.benchmark(BASELINE)
     if now is None:
         return ""
+    timed, recorded = _steps(now["training"]), _steps(training_records(run.dir))
     return (f" One seed on the {now['machine'].get('cpu_count', '?')}-core machine, idle: {_minutes(now)} at "
-            f"`{now['commit'][:7]}` ({_layers(now) or 'the whole profile'})"
-            + (f", {_minutes(before)} at `{BASELINE}` ({_layers(before) or 'the whole profile'}, 3 fixed epochs)"
-               if before else "") + " ([docs/performance.md](docs/performance.md)).")
+            f"`{now['commit'][:7]}` ({_layers(now) or 'the whole profile'}; {timed:,} optimiser steps"
+            + (f", against {recorded:,} in the recorded run's seed {run.manifest['params']['seed']})" if recorded != timed else ")")
+            + (f", {_minutes(before)} at `{BASELINE}` ({_layers(before) or 'the whole profile'}, 3 fixed epochs, "
+               f"{_steps(before['training']):,} steps)" if before else "") + " ([docs/performance.md](docs/performance.md)).")
 
 
 def benchmark_block(run: Run) -> str:
