@@ -118,3 +118,13 @@ def test_a_future_work_row_trains_at_the_rate_of_the_row_it_extends():
                      and m["family"] == person["family"] and m.get("incremental") == person.get("incremental")]
             assert len(twins) == 1, person["name"]
             assert person["training"]["learning_rate"] == twins[0]["training"]["learning_rate"], person["name"]
+
+
+def test_the_layer_without_the_person_row_repeats_the_profiles_other_rows():
+    """The layer lists Table 4's rows again (a layer replaces a whole key), so a re-tuned rate must reach both."""
+    from wassa_lib.config import REPO_ROOT
+    from wassa_lib.params import resolve
+
+    whole, _ = resolve("cpu")
+    layered, _ = resolve("cpu", [REPO_ROOT / "params" / "layers" / "cpu-without-person-row.yaml"])
+    assert layered["track2_models"] == [m for m in whole["track2_models"] if not m.get("person_features")]
