@@ -167,7 +167,7 @@ def _time_line(run: Run) -> str:
     if now is None:
         return ""
     timed, recorded = _steps(now["training"]), _steps(training_records(run.dir))
-    return (f" One seed on the {now['machine'].get('cpu_count', '?')}-core machine, idle: {_minutes(now)} at "
+    return (f" One seed on {now['machine'].get('cpu_count', '?')} cores of {now['machine'].get('cpu') or 'a CPU'}, idle: {_minutes(now)} at "
             f"`{now['commit'][:7]}` ({_layers(now) or 'the whole profile'}; {timed:,} optimiser steps"
             + (f", against {recorded:,} in the recorded run's seed {run.manifest['params']['seed']})" if recorded != timed else ")")
             + (f", {_minutes(before)} at `{BASELINE}` ({_layers(before) or 'the whole profile'}, 3 fixed epochs, "
