@@ -97,8 +97,7 @@ class Run:
                 + ", the WASSA 2021 release and CARER (sha256 of every file in `outputs/cpu/manifest.json`), seeds "
                 + ", ".join(map(str, self.seeds)) + f"; notebooks executed at {commits('git_commit')}"
                 + f"; {self.trained_at()}"
-                + f"; machine: {machine.get('cpu_count', '?')} cores of {machine.get('cpu') or 'a CPU'}, "
-                + f"{machine.get('gpu') or 'no GPU'}.")
+                + f"; machine: {_cores(machine)}, {machine.get('gpu') or 'no GPU'}.")
 
 
 def readme_block(run: Run) -> str:
@@ -150,6 +149,10 @@ def _stopping_line(run: Run) -> str:
             + "; every other fine-tuning stopped by patience.")
 
 
+def _cores(machine: dict) -> str:
+    return f"{machine.get('cpu_count', '?')} cores of {machine.get('cpu') or 'a CPU'}"
+
+
 def _minutes(bench: dict) -> str:
     return f"{bench['total_wall_s'] / 60:.0f} min"
 
@@ -167,7 +170,7 @@ def _time_line(run: Run) -> str:
     if now is None:
         return ""
     timed, recorded = _steps(now["training"]), _steps(training_records(run.dir))
-    return (f" One seed on {now['machine'].get('cpu_count', '?')} cores of {now['machine'].get('cpu') or 'a CPU'}, idle: {_minutes(now)} at "
+    return (f" One seed on {_cores(now['machine'])}, idle: {_minutes(now)} at "
             f"`{now['commit'][:7]}` ({_layers(now) or 'the whole profile'}; {timed:,} optimiser steps"
             + (f", against {recorded:,} in the recorded run's seed {run.manifest['params']['seed']})" if recorded != timed else ")")
             + (f", {_minutes(before)} at `{BASELINE}` ({_layers(before) or 'the whole profile'}, 3 fixed epochs, "
@@ -175,8 +178,7 @@ def _time_line(run: Run) -> str:
 
 
 def benchmark_block(run: Run) -> str:
-    """``docs/performance.md``: wall time and peak memory per notebook of the recorded commit's benchmark beside
-    the baseline's, and where each fine-tuning's time went."""
+    """``docs/performance.md``: the benchmark's wall time and memory per notebook beside the baseline's, and its costs."""
     now, before = run.benchmark(), run.benchmark(BASELINE)
     if now is None:
         return "_No `benchmark.json` in this recorded run._"
@@ -195,13 +197,12 @@ def benchmark_block(run: Run) -> str:
                "essays/s": e.get("samples_per_second"), "utilisation": e.get("model_flops_utilisation")}
               for name, e in now["training"].items()]
     step = now["training_step"]
-    machine = now["machine"]
     return "\n".join([
         f"`python -m wassa_lib bench --profile {now['profile']}`, one seed: at `{commit}` "
         + (f"with {layers}" if layers else "on the whole profile")
         + (f", and at `{BASELINE}` on {_layers(before) or 'its whole profile'} (3 fixed epochs)" if before else "")
-        + f", one after the other on the otherwise idle machine ({machine.get('cpu_count', '?')} cores of "
-        f"{machine.get('cpu') or 'a CPU'}, {machine.get('gpu') or 'no GPU'}):", "",
+        + f", one after the other on the otherwise idle machine ({_cores(now['machine'])}, "
+        f"{now['machine'].get('gpu') or 'no GPU'}):", "",
         pd.DataFrame(rows).to_markdown(index=False, floatfmt=".1f"), "",
         f"Where each fine-tuning's time went at `{commit}` (seconds; utilisation against the "
         f"{now['peak_flops']['value'] / 1e9:.0f} GFLOP/s {now['peak_flops']['precision']} peak measured there):", "",
@@ -329,9 +330,8 @@ def render(run_dir: Path = RUN_DIR, root: Path = REPO_ROOT) -> dict[Path, str]:
     run = Run(run_dir)
     out = {root / "docs" / "results.md": results_page(run)}
     for name, block in BLOCKS.items():
-        path = root / name
         body = {"results": readme_block, "settings": lambda _: settings_block(), "benchmark": benchmark_block}[block](run)
-        out[path] = _replace_block(path.read_text(encoding="utf-8"), block, body)
+        out[root / name] = _replace_block((root / name).read_text(encoding="utf-8"), block, body)
     return out
 
 
