@@ -1,4 +1,5 @@
 """Shared fixtures: synthetic data in both released layouts, and the real data where it is present."""
+
 from __future__ import annotations
 
 import os
@@ -7,11 +8,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from wassa_lib.mock import write_mock_carer, write_mock_wassa
-from wassa_lib.run import Runner
+from wassa_lib.data.mock import write_mock_carer, write_mock_wassa
+from wassa_lib.runner.run import Runner
 
 REPO = Path(__file__).resolve().parent.parent
-REAL_CANDIDATES = [os.environ.get("WASSA_DATA_DIR"), REPO / "data" / "wassa2021", REPO.parent / "shared" / "data" / "wassa2021"]
+REAL_CANDIDATES = [
+    os.environ.get("WASSA_DATA_DIR"),
+    REPO / "data" / "wassa2021",
+    REPO.parent / "shared" / "data" / "wassa2021",
+]
 
 
 def _real_dir() -> Path | None:
@@ -54,8 +59,13 @@ def mock_carer(tmp_path_factory) -> Path:
 def smoke_run(tmp_path_factory, maybe_real_dir) -> Path:
     """Every notebook executed once on the smoke profile (real data where present); shared by the tests."""
     out = tmp_path_factory.mktemp("smoke") / "run"
-    Runner("smoke", data_dir=str(maybe_real_dir) if maybe_real_dir else "mock", output_dir=str(out),
-           log_output=False, echo=lambda _: None).run()
+    Runner(
+        "smoke",
+        data_dir=str(maybe_real_dir) if maybe_real_dir else "mock",
+        output_dir=str(out),
+        log_output=False,
+        echo=lambda _: None,
+    ).run()
     return out
 
 
@@ -83,5 +93,12 @@ def mini_kit(root: Path, base_yaml: str, notebooks: dict[str, str]) -> Path:
 
 def mini_runner(kit: Path, **kwargs) -> Runner:
     """A quiet runner of the ``tiny`` profile of :func:`mini_kit` into ``<kit>/out``."""
-    return Runner("tiny", output_dir=str(kit / "out"), log_output=False, echo=lambda _: None,
-                  notebooks_dir=kit / "notebooks", params_dir=kit / "params", **kwargs)
+    return Runner(
+        "tiny",
+        output_dir=str(kit / "out"),
+        log_output=False,
+        echo=lambda _: None,
+        notebooks_dir=kit / "notebooks",
+        params_dir=kit / "params",
+        **kwargs,
+    )

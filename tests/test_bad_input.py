@@ -1,4 +1,5 @@
 """Bad input and interrupted runs: every case ends in one line naming what is wrong, and nothing earlier is lost."""
+
 from __future__ import annotations
 
 import json
@@ -12,11 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from wassa_lib.data import DataError, load_train
-from wassa_lib.predict import main_predict
 from conftest import write_notebook
-from wassa_lib.run import RunError, Runner
+
+from wassa_lib.data.wassa import DataError, load_train
+from wassa_lib.runner.predict import main_predict
+from wassa_lib.runner.run import RunError, Runner
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -27,8 +28,14 @@ def _clean_env(**extra: str) -> dict:
 
 
 def _cli(*args: str, env: dict | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "wassa_lib", *args], capture_output=True, text=True, cwd=REPO,
-                          env=env or _clean_env(), timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "wassa_lib", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env or _clean_env(),
+        timeout=timeout,
+    )
 
 
 def _one_line(proc: subprocess.CompletedProcess) -> str:
@@ -46,25 +53,45 @@ def kit(tmp_path, mock_2022):
     (params / "base.yaml").write_text(f"data_dir: {mock_2022}\nmessage: base\nmax_train_samples: null\n")
     (params / "tiny.yaml").write_text("message: tiny\n")
     for name in ("01_a", "02_b"):
-        write_notebook(notebooks / f"{name}.ipynb",
-                       f"import os\nassert not os.path.exists({str(tmp_path / ('fail_' + name))!r}), "
-                       f"'asked to fail'\nprint('{name}', message)")
-    write_notebook(notebooks / "03_sleep.ipynb",
-                   f"import os, time\nif os.path.exists({str(tmp_path / 'sleep')!r}):\n"
-                   f"    open({str(tmp_path / 'sleeping')!r}, 'w').close()\n    time.sleep(60)")
+        write_notebook(
+            notebooks / f"{name}.ipynb",
+            f"import os\nassert not os.path.exists({str(tmp_path / ('fail_' + name))!r}), "
+            f"'asked to fail'\nprint('{name}', message)",
+        )
+    write_notebook(
+        notebooks / "03_sleep.ipynb",
+        f"import os, time\nif os.path.exists({str(tmp_path / 'sleep')!r}):\n"
+        f"    open({str(tmp_path / 'sleeping')!r}, 'w').close()\n    time.sleep(60)",
+    )
     return tmp_path
 
 
 def _runner(kit: Path, **kwargs) -> Runner:
-    return Runner("tiny", output_dir=str(kit / "out"), log_output=False, echo=lambda _: None,
-                  notebooks_dir=kit / "notebooks", params_dir=kit / "params", **kwargs)
+    return Runner(
+        "tiny",
+        output_dir=str(kit / "out"),
+        log_output=False,
+        echo=lambda _: None,
+        notebooks_dir=kit / "notebooks",
+        params_dir=kit / "params",
+        **kwargs,
+    )
 
 
 # 1. a folder the user named that does not exist is an error, not synthetic data
 
+
 def test_a_mistyped_wassa_data_dir_is_an_error(tmp_path):
-    proc = _cli("run", "--profile", "smoke", "--output-dir", str(tmp_path / "out"), "--only", "01",
-                env=_clean_env(WASSA_DATA_DIR=str(tmp_path / "typo")))
+    proc = _cli(
+        "run",
+        "--profile",
+        "smoke",
+        "--output-dir",
+        str(tmp_path / "out"),
+        "--only",
+        "01",
+        env=_clean_env(WASSA_DATA_DIR=str(tmp_path / "typo")),
+    )
     assert proc.returncode == 1
     assert _one_line(proc) == f"error: {tmp_path / 'typo'}: WASSA data folder not found (named by $WASSA_DATA_DIR)"
     assert not (tmp_path / "out").exists()
@@ -73,13 +100,14 @@ def test_a_mistyped_wassa_data_dir_is_an_error(tmp_path):
 def test_a_mistyped_carer_data_dir_is_an_error(tmp_path, mock_2022, monkeypatch):
     monkeypatch.setenv("CARER_DATA_DIR", str(tmp_path / "typo"))
     with pytest.raises(RunError, match=r"typo: CARER data folder not found \(named by \$CARER_DATA_DIR\)"):
-        Runner("smoke", data_dir=str(mock_2022), output_dir=str(tmp_path / "out"), only=["04"],
-               echo=lambda _: None).run()
+        Runner(
+            "smoke", data_dir=str(mock_2022), output_dir=str(tmp_path / "out"), only=["04"], echo=lambda _: None
+        ).run()
     assert not (tmp_path / "out").exists()
 
 
 def test_synthetic_data_is_announced_first(tmp_path, monkeypatch):
-    from wassa_lib import config
+    from wassa_lib.settings import configs as config
 
     monkeypatch.setattr(config, "DEFAULT_WASSA_DIR", tmp_path / "absent")
     monkeypatch.delenv("WASSA_DATA_DIR", raising=False)
@@ -89,6 +117,7 @@ def test_synthetic_data_is_announced_first(tmp_path, monkeypatch):
 
 
 # 2. a run that fails before it starts moves nothing aside
+
 
 def test_a_run_that_cannot_start_leaves_the_earlier_run_in_place(kit, tmp_path):
     _runner(kit).run()
@@ -105,6 +134,7 @@ def test_a_run_that_cannot_start_leaves_the_earlier_run_in_place(kit, tmp_path):
 
 # 3. invalid YAML in --params
 
+
 def test_invalid_yaml_is_one_line_with_line_and_column(tmp_path):
     layer = tmp_path / "layer.yaml"
     layer.write_text("seed: 1\nbootstrap_resamples: [1, 2\n")
@@ -116,22 +146,31 @@ def test_invalid_yaml_is_one_line_with_line_and_column(tmp_path):
 
 # 4. parameters of the wrong type, named with their file, before any notebook runs
 
-@pytest.mark.parametrize("layer,message", [
-    ("max_train_samples: ten", "max_train_samples: expected an integer or null, got 'ten'"),
-    ("valid_fraction: 0.2x", "valid_fraction: expected a number, got '0.2x'"),
-    ("track1_training: {model: tiny-encoder, epochs: three}", "track1_training.epochs: expected a number, got 'three'"),
-    ("track1_pooling: max", "track1_pooling: must be one of pooler, cls, mean, got 'max'"),
-    ("seeds: [1, two]", "seeds: expected a non-empty list of integers"),
-    ("track2_incremental: {max_train_samples: -3}", "track2_incremental.max_train_samples: must be positive"),
-    ("track1_regressors: {svr: {C: 1.0, gamma_typo: 2}}", "track1_regressors.svr: unknown hyperparameter(s) gamma_typo"),
-])
+
+@pytest.mark.parametrize(
+    "layer,message",
+    [
+        ("max_train_samples: ten", "max_train_samples: expected an integer or null, got 'ten'"),
+        ("valid_fraction: 0.2x", "valid_fraction: expected a number, got '0.2x'"),
+        (
+            "track1_training: {model: tiny-encoder, epochs: three}",
+            "track1_training.epochs: expected a number, got 'three'",
+        ),
+        ("track1_pooling: max", "track1_pooling: must be one of pooler, cls, mean, got 'max'"),
+        ("seeds: [1, two]", "seeds: expected a non-empty list of integers"),
+        ("track2_incremental: {max_train_samples: -3}", "track2_incremental.max_train_samples: must be positive"),
+        (
+            "track1_regressors: {svr: {C: 1.0, gamma_typo: 2}}",
+            "track1_regressors.svr: unknown hyperparameter(s) gamma_typo",
+        ),
+    ],
+)
 def test_wrong_parameters_are_named_with_their_file(tmp_path, layer, message):
     path = tmp_path / "layer.yaml"
     path.write_text(layer + "\n")
     said = []
     with pytest.raises(RunError) as err:
-        Runner("smoke", data_dir="mock", layers=[str(path)], output_dir=str(tmp_path / "out"),
-               echo=said.append).run()
+        Runner("smoke", data_dir="mock", layers=[str(path)], output_dir=str(tmp_path / "out"), echo=said.append).run()
     assert str(err.value) == f"{path}: {message}" or str(err.value).startswith(f"{path}: {message}")
     assert not (tmp_path / "out").exists() and not said
 
@@ -144,6 +183,7 @@ def test_a_wrong_track2_model_entry_names_its_index(tmp_path):
 
 
 # 5. a failed rerun keeps the finished record
+
 
 def test_a_failed_only_rerun_keeps_the_finished_notebook_and_params(kit, tmp_path):
     _runner(kit).run()
@@ -164,15 +204,24 @@ def test_a_failed_only_rerun_keeps_the_finished_notebook_and_params(kit, tmp_pat
 
 # 9. Ctrl-C: one line, the manifest says interrupted, exit 130
 
+
 def test_ctrl_c_is_one_line_and_marks_the_notebook_interrupted(kit):
     (kit / "sleep").touch()
-    script = (f"import sys; from pathlib import Path; from wassa_lib.run import main_run; "
-              f"sys.exit(main_run('tiny', output_dir={str(kit / 'out')!r}, quiet=True, "
-              f"notebooks_dir=Path({str(kit / 'notebooks')!r}), params_dir=Path({str(kit / 'params')!r})))")
+    script = (
+        f"import sys; from pathlib import Path; from wassa_lib.runner.run import main_run; "
+        f"sys.exit(main_run('tiny', output_dir={str(kit / 'out')!r}, quiet=True, "
+        f"notebooks_dir=Path({str(kit / 'notebooks')!r}), params_dir=Path({str(kit / 'params')!r})))"
+    )
     # SIGINT's default action restored: a shell starts background jobs with it ignored, and children inherit that
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=REPO, start_new_session=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.time() + 120
     while not (kit / "sleeping").exists():
         assert time.time() < deadline and proc.poll() is None, proc.communicate()
@@ -188,6 +237,7 @@ def test_ctrl_c_is_one_line_and_marks_the_notebook_interrupted(kit):
 
 
 # 10. duplicate message ids
+
 
 def test_a_repeated_message_id_names_both_lines(mock_2022, tmp_path):
     data = tmp_path / "data"
@@ -206,6 +256,7 @@ def test_a_repeated_message_id_names_both_lines(mock_2022, tmp_path):
 
 # 13. the CARER files are checked before the first notebook
 
+
 def test_broken_carer_files_stop_the_run_before_the_first_notebook(tmp_path, mock_2022, mock_carer):
     carer = tmp_path / "carer"
     shutil.copytree(mock_carer, carer)
@@ -214,12 +265,14 @@ def test_broken_carer_files_stop_the_run_before_the_first_notebook(tmp_path, moc
     layer = tmp_path / "carer.yaml"
     layer.write_text(f"carer_dir: {carer}\n")
     with pytest.raises(RunError, match=r"train.txt: line 2: expected 'text;label'"):
-        Runner("smoke", data_dir=str(mock_2022), layers=[str(layer)], output_dir=str(tmp_path / "out"),
-               echo=said.append).run()
+        Runner(
+            "smoke", data_dir=str(mock_2022), layers=[str(layer)], output_dir=str(tmp_path / "out"), echo=said.append
+        ).run()
     assert not any(line.startswith("[1/") for line in said) and not (tmp_path / "out").exists()
 
 
 # 6, 7, 8, 11, 12: predict
+
 
 @pytest.fixture()
 def essays_csv(tmp_path):
@@ -227,6 +280,7 @@ def essays_csv(tmp_path):
         path = tmp_path / name
         path.write_text(text)
         return path
+
     return write
 
 
@@ -236,22 +290,29 @@ def test_predict_on_an_unfinished_run_is_one_line_and_exit_2(smoke_run, tmp_path
     shutil.copy(smoke_run / "artifacts" / "track1" / "encoders.json", run / "artifacts" / "track1")
     assert main_predict(str(run), str(essays_csv("essay\nan essay\n")), None, False) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"error: {run}: not a finished run: artifacts/track1/empathy_model/track1.json is missing "
-                   "(notebook 02 writes it); finish the run with `python -m wassa_lib run ... --resume`"]
+    assert err == [
+        f"error: {run}: not a finished run: artifacts/track1/empathy_model/track1.json is missing "
+        "(notebook 02 writes it); finish the run with `python -m wassa_lib run ... --resume`"
+    ]
 
 
 def test_predict_refuses_a_text_person_feature_with_its_line(smoke_run, essays_csv, capsys):
     source = essays_csv('essay,age\n"one essay",30\n"another\nessay",thirty\n')
     assert main_predict(str(smoke_run), str(source), None, False) == 2
-    assert capsys.readouterr().err.strip() == (f"error: {source}: line 3, column age: expected a number or a blank, "
-                                               "found 'thirty'")
+    assert capsys.readouterr().err.strip() == (
+        f"error: {source}: line 3, column age: expected a number or a blank, found 'thirty'"
+    )
 
 
 def test_predict_scores_rows_with_a_blank_person_feature_text_only(smoke_run, tmp_path, capsys, maybe_real_dir):
-    from wassa_lib.data import PERSON_FEATURES
+    from wassa_lib.data.wassa import PERSON_FEATURES
 
-    frame = pd.DataFrame({"essay": ["I feel so sad about the flood.", "It is unfair and I am angry."],
-                          **{c: [1.0, 2.0] for c in PERSON_FEATURES}})
+    frame = pd.DataFrame(
+        {
+            "essay": ["I feel so sad about the flood.", "It is unfair and I am angry."],
+            **{c: [1.0, 2.0] for c in PERSON_FEATURES},
+        }
+    )
     frame.loc[1, "age"] = None
     source = tmp_path / "people.csv"
     frame.to_csv(source, index=False)
@@ -261,7 +322,7 @@ def test_predict_scores_rows_with_a_blank_person_feature_text_only(smoke_run, tm
 
 
 def test_predict_checks_the_output_path_before_scoring(smoke_run, tmp_path, essays_csv, capsys, monkeypatch):
-    monkeypatch.setattr("wassa_lib.predict.predict_frame", lambda *a, **k: pytest.fail("scored before checking"))
+    monkeypatch.setattr("wassa_lib.runner.predict.predict_frame", lambda *a, **k: pytest.fail("scored before checking"))
     source = essays_csv("essay\nan essay\n")
     assert main_predict(str(smoke_run), str(source), str(tmp_path / "no" / "such" / "out.csv"), False) == 2
     assert f"the folder {tmp_path / 'no' / 'such'} does not exist" in capsys.readouterr().err

@@ -1,4 +1,5 @@
 """Several seeds and the claims: aggregation over seed runs, the seed ensemble, verdicts, and a two-seed smoke run."""
+
 from __future__ import annotations
 
 import json
@@ -8,14 +9,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wassa_lib import claims
-from wassa_lib.layout import seed_run_dir
-from wassa_lib.run import Runner
+from wassa_lib.evaluation import claims
+from wassa_lib.runner.run import Runner
+from wassa_lib.settings.layout import seed_run_dir
 
 
 def _comparison(a, b, gold, seeds=(1, 2)) -> claims.Comparison:
-    return claims.Comparison("a beats b", "2", "a", "b", "dev macro-F1", {s: gold for s in seeds},
-                             {s: a for s in seeds}, {s: b for s in seeds}, claims._f1)
+    return claims.Comparison(
+        "a beats b",
+        "2",
+        "a",
+        "b",
+        "dev macro-F1",
+        {s: gold for s in seeds},
+        {s: a for s in seeds},
+        {s: b for s in seeds},
+        claims._f1,
+    )
 
 
 def test_verdicts_follow_the_interval():
@@ -34,8 +44,9 @@ def test_aggregate_gives_mean_sd_and_each_seed(tmp_path):
     for seed, values in ((1, [0.5, 0.2]), (2, [0.7, 0.4])):
         run = tmp_path / f"run{seed}" / "tables"
         run.mkdir(parents=True)
-        pd.DataFrame({"model": ["gen", "cls"], "paper_macro_f1": [0.52, 0.38], "macro_f1": values,
-                      "valid_macro_f1": values}).to_csv(run / "table4.csv", index=False)
+        pd.DataFrame(
+            {"model": ["gen", "cls"], "paper_macro_f1": [0.52, 0.38], "macro_f1": values, "valid_macro_f1": values}
+        ).to_csv(run / "table4.csv", index=False)
         runs[seed] = run.parent
     table = claims.aggregate("table4", runs).set_index("model")
     assert table.loc["gen", "macro_f1_mean"] == pytest.approx(0.6)
@@ -60,8 +71,9 @@ def test_two_seeds_of_the_smoke_profile_give_tables_over_seeds_and_claims(smoke_
     main = tmp_path / "smoke"
     shutil.copytree(smoke_run, main)
     shutil.copytree(smoke_run, seed_run_dir(main, 7))
-    Runner("smoke", only=["05"], seeds=[42, 7], output_dir=str(main), data_dir=data, log_output=False,
-           echo=lambda _: None).run()
+    Runner(
+        "smoke", only=["05"], seeds=[42, 7], output_dir=str(main), data_dir=data, log_output=False, echo=lambda _: None
+    ).run()
     for name in ("table2", "table4", "table5"):
         table = pd.read_csv(main / "tables" / f"{name}_seeds.csv")
         headline = claims.HEADLINE[name]
@@ -73,12 +85,15 @@ def test_two_seeds_of_the_smoke_profile_give_tables_over_seeds_and_claims(smoke_
     assert (verdicts["seeds"] == 2).all() and verdicts[["mean_difference", "ci95_low", "ci95_high"]].notna().all().all()
     selection = pd.read_csv(main / "tables" / "dev_selection.csv")
     assert (selection["seeds"] == 2).all() and (selection["authors_dev"] - selection["kit_dev"]).round(4).equals(
-        selection["difference"])
+        selection["difference"]
+    )
     assert (main / "figures" / "claims.png").is_file() and (main / "figures" / "table4_seeds.png").is_file()
     stopping = pd.read_csv(main / "tables" / "stopping.csv").set_index("model")
     records = json.loads((main / "metrics" / "02_track1_finetune.json").read_text())["training"]
     kept, run = records["track1_empathy"]["best_epoch"], records["track1_empathy"]["epochs_run"]
-    assert stopping.loc["empathy", "seed 42: kept/run"] == stopping.loc["empathy", "seed 7: kept/run"] == f"{kept}/{run}"
+    assert (
+        stopping.loc["empathy", "seed 42: kept/run"] == stopping.loc["empathy", "seed 7: kept/run"] == f"{kept}/{run}"
+    )
     assert (verdicts["ci95_low"] <= verdicts["ci95_high"]).all()
     assert set(verdicts["track"].astype(str)) == {"1", "2"}
     assert (main / "tables" / "table5_ensemble.csv").is_file()

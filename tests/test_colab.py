@@ -1,4 +1,5 @@
 """Colab, simulated on a CPU: a stand-in ``google.colab`` whose ``drive.mount`` links a folder as ``MyDrive``."""
+
 from __future__ import annotations
 
 import os
@@ -11,7 +12,7 @@ import papermill
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from wassa_lib import colab
+from wassa_lib.runner import colab
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -72,8 +73,14 @@ def colab_machine(tmp_path, monkeypatch, maybe_real_dir, mock_2022):
 
 
 def _execute(notebook: Path, out: Path, **parameters) -> nbformat.NotebookNode:
-    papermill.execute_notebook(str(notebook), str(out), parameters=parameters, kernel_name="python3",
-                               cwd=str(notebook.parent), progress_bar=False)
+    papermill.execute_notebook(
+        str(notebook),
+        str(out),
+        parameters=parameters,
+        kernel_name="python3",
+        cwd=str(notebook.parent),
+        progress_bar=False,
+    )
     return nbformat.read(out, as_version=4)
 
 
@@ -103,26 +110,38 @@ def test_the_setup_cell_without_a_kit_source_ends_in_one_line(colab_machine, tmp
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, tmp_path / "bare.ipynb")
     with pytest.raises(PapermillExecutionError) as err:
-        papermill.execute_notebook(str(tmp_path / "bare.ipynb"), str(tmp_path / "bare-out.ipynb"),
-                                   kernel_name="python3", progress_bar=False)
+        papermill.execute_notebook(
+            str(tmp_path / "bare.ipynb"), str(tmp_path / "bare-out.ipynb"), kernel_name="python3", progress_bar=False
+        )
     kit = colab_machine["content"] / "drive" / "MyDrive" / "wassa-kit"
-    assert (err.value.ename, err.value.evalue) == ("SystemExit", f"no kit in {kit}: upload the repository folder there "
-                                                                 "(or set GIT_URL in wassa_lib/colab.py)")
+    assert (err.value.ename, err.value.evalue) == (
+        "SystemExit",
+        f"no kit in {kit}: upload the repository folder there (or set GIT_URL in wassa_lib/runner/colab.py)",
+    )
     executed = nbformat.read(tmp_path / "bare-out.ipynb", as_version=4)
-    shown = [line for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.get("output_type") == "error"
-             for line in o["traceback"]]
+    shown = [
+        line
+        for c in executed.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.get("output_type") == "error"
+        for line in o["traceback"]
+    ]
     assert not any("Traceback" in line or "raise SystemExit" in line for line in shown), shown
 
 
 def test_a_missing_drive_data_folder_says_what_was_looked_for(colab_machine):
     shutil.rmtree(colab_machine["drive"] / "wassa2021")
-    with pytest.raises(colab.ColabSetupError, match=r"MyDrive/wassa2021: no WASSA files there .*MyDrive holds: "
-                                                      r"wassa-kit\. Upload the files"):
+    with pytest.raises(
+        colab.ColabSetupError,
+        match=r"MyDrive/wassa2021: no WASSA files there .*MyDrive holds: "
+        r"wassa-kit\. Upload the files",
+    ):
         colab.configure({"profile": "cpu", "data_dir": ""}, cuda=False)
 
 
 def test_user_values_win_and_the_gpu_brings_the_paper_profile(colab_machine):
-    from wassa_lib.params import load_params
+    from wassa_lib.runner.params import load_params
 
     cpu = load_params("cpu")
     namespace = {k: cpu[k] for k in ("profile", "seed", "resume", "output_dir", "track1_training", "data_dir")}
@@ -141,7 +160,7 @@ def test_carer_comes_from_the_hub_when_drive_lacks_it(colab_machine, monkeypatch
     release = {name: Split([{"text": f"i feel {name}", "label": 1}]) for name in ("train", "validation", "test")}
     asked = []
     monkeypatch.setattr("datasets.load_dataset", lambda *a, **k: asked.append(a) or release)
-    from wassa_lib.params import load_params
+    from wassa_lib.runner.params import load_params
 
     cpu = load_params("cpu")
     updates = colab.configure({"profile": "cpu", "carer_dir": "", "track2_models": cpu["track2_models"]}, cuda=False)
@@ -151,7 +170,7 @@ def test_carer_comes_from_the_hub_when_drive_lacks_it(colab_machine, monkeypatch
 
 
 def test_checkpoints_go_to_the_scratch_folder_when_set(tmp_path, monkeypatch):
-    from wassa_lib.training import checkpoint_dir
+    from wassa_lib.hf.training import checkpoint_dir
 
     monkeypatch.delenv(colab.SCRATCH_ENV, raising=False)
     assert checkpoint_dir(tmp_path / "model") == tmp_path / "model" / "checkpoints"
@@ -163,5 +182,6 @@ def test_checkpoints_go_to_the_scratch_folder_when_set(tmp_path, monkeypatch):
 def test_open_in_colab_links_come_from_the_one_configured_url():
     assert colab.open_links("") == []
     links = colab.open_links("https://github.com/someone/wassa-kit.git", "v1")
-    assert links[0] == ("[01_data](https://colab.research.google.com/github/someone/wassa-kit/blob/v1/notebooks/"
-                        "01_data.ipynb)") and len(links) == len(NOTEBOOKS)
+    assert links[0] == (
+        "[01_data](https://colab.research.google.com/github/someone/wassa-kit/blob/v1/notebooks/01_data.ipynb)"
+    ) and len(links) == len(NOTEBOOKS)

@@ -1,4 +1,5 @@
 """The data layer: both released layouts, the normalised schema, every bad-input error, the split."""
+
 from __future__ import annotations
 
 import shutil
@@ -8,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wassa_lib import data
-from wassa_lib.data import DataError, load_splits, train_validation_split
+from wassa_lib.data import wassa as data
+from wassa_lib.data.wassa import DataError, load_splits, train_validation_split
 
 
 def _copy(src: Path, tmp_path: Path) -> Path:
@@ -56,7 +57,8 @@ def test_test_emp_gold_is_read_when_supplied(mock_2022, tmp_path):
     root = _copy(mock_2022, tmp_path)
     n = len(pd.read_csv(root / data.TEST_FEATURE_FILE, sep="\t"))
     pd.DataFrame({"empathy": np.linspace(1, 7, n), "distress": np.linspace(7, 1, n)}).to_csv(
-        root / data.TEST_EMP_GOLD_FILE, sep="\t", index=False, header=False)
+        root / data.TEST_EMP_GOLD_FILE, sep="\t", index=False, header=False
+    )
     test = load_splits(root).test
     assert data.has_test_scores(test)
     assert test["empathy"].iloc[-1] == 7.0
@@ -65,7 +67,9 @@ def test_test_emp_gold_is_read_when_supplied(mock_2022, tmp_path):
 def test_missing_file_names_what_was_found(mock_2022, tmp_path):
     root = _copy(mock_2022, tmp_path)
     (root / data.TRAIN_FILE).rename(root / "train.tsv")
-    with pytest.raises(DataError, match=r"messages_train_ready_for_WS\.tsv: file not found; found instead: .*train\.tsv"):
+    with pytest.raises(
+        DataError, match=r"messages_train_ready_for_WS\.tsv: file not found; found instead: .*train\.tsv"
+    ):
         load_splits(root)
 
 
@@ -121,7 +125,7 @@ def test_empty_essay(mock_2022, tmp_path):
 def test_gold_with_wrong_width(mock_2022, tmp_path):
     root = _copy(mock_2022, tmp_path)
     gold = root / "goldstandard_dev_2022.tsv"
-    gold.write_text("\n".join("\t".join(l.split("\t")[:5]) for l in gold.read_text().splitlines()) + "\n")
+    gold.write_text("\n".join("\t".join(lab.split("\t")[:5]) for lab in gold.read_text().splitlines()) + "\n")
     with pytest.raises(DataError, match=r"5 columns; expected 3 .* or 12"):
         load_splits(root)
 
@@ -157,8 +161,15 @@ def test_subsample_keeps_labels_and_size(mock_2022):
 def test_real_train_counts_match_the_paper(real_data_dir):
     splits = load_splits(real_data_dir)
     counts = splits.train["emotion"].value_counts().to_dict()
-    assert counts == {"sadness": 647, "anger": 349, "neutral": 275, "fear": 194, "surprise": 164,
-                      "disgust": 149, "joy": 82}
+    assert counts == {
+        "sadness": 647,
+        "anger": 349,
+        "neutral": 275,
+        "fear": 194,
+        "surprise": 164,
+        "disgust": 149,
+        "joy": 82,
+    }
     assert (len(splits.train), len(splits.dev), len(splits.test)) == (1860, 270, 525)
 
 

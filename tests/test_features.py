@@ -1,4 +1,5 @@
 """Feature assembly: column order, scaling fitted on the fit rows only, no dev rows in fitting."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,11 +8,18 @@ import pytest
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import Ridge
 
-from wassa_lib.data import PERSON_FEATURES
-from wassa_lib.features import (FEATURE_SETS, assembler, describe, embedding_columns, feature_frame,
-                                 feature_pipeline, tfidf_pipeline)
-from wassa_lib.mock import mock_essays
-from wassa_lib.regressors import fit_and_score
+from wassa_lib.data.mock import mock_essays
+from wassa_lib.data.wassa import PERSON_FEATURES
+from wassa_lib.track1.features import (
+    FEATURE_SETS,
+    assembler,
+    describe,
+    embedding_columns,
+    feature_frame,
+    feature_pipeline,
+    tfidf_pipeline,
+)
+from wassa_lib.track1.regressors import fit_and_score
 
 
 def _frames(n: int, dim: int = 3, seed: int = 0) -> pd.DataFrame:
@@ -53,8 +61,10 @@ def test_full_feature_order_is_empathy_then_distress_then_person():
     assert "empathy" not in names and "distress" not in names and "essay" not in names
 
 
-@pytest.mark.parametrize("feature_set, expected", [
-    ("text_only", ["emp", "dis"]), ("empathy_only", ["emp", "person"]), ("distress_only", ["dis", "person"])])
+@pytest.mark.parametrize(
+    "feature_set, expected",
+    [("text_only", ["emp", "dis"]), ("empathy_only", ["emp", "person"]), ("distress_only", ["dis", "person"])],
+)
 def test_ablation_feature_sets_leave_one_part_out(feature_set, expected):
     frame = _frames(20, dim=2)
     names = list(assembler(feature_set).fit(frame).get_feature_names_out())
@@ -80,16 +90,18 @@ def test_person_scaler_is_fitted_on_fit_rows_only_and_embeddings_pass_through():
     assert recorded.shape == (30, 3 + 3 + len(PERSON_FEATURES))
     np.testing.assert_array_equal(recorded[:, :3], fit[embedding_columns("empathy", 3)].to_numpy())
     np.testing.assert_allclose(recorded[:, 6:].mean(axis=0), 0.0, atol=1e-12)
-    np.testing.assert_array_equal(scored.pipeline.named_steps["regressor"].fitted_y_,
-                                  fit[["empathy", "distress"]].to_numpy())
+    np.testing.assert_array_equal(
+        scored.pipeline.named_steps["regressor"].fitted_y_, fit[["empathy", "distress"]].to_numpy()
+    )
 
 
 def test_scaled_embeddings_option_standardises_on_fit_rows():
     frame = _frames(30)
     fit = frame.iloc[:20]
     features = assembler("full", scale_embeddings=True).fit(fit)
-    np.testing.assert_allclose(features.named_transformers_["distress"].mean_,
-                               fit[embedding_columns("distress", 3)].mean().to_numpy())
+    np.testing.assert_allclose(
+        features.named_transformers_["distress"].mean_, fit[embedding_columns("distress", 3)].mean().to_numpy()
+    )
 
 
 def test_dev_rows_never_reach_fit():

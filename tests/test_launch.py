@@ -1,5 +1,6 @@
 """One fine-tuning as a job: launcher and job parsing, the shared global batch, and (slow) notebook 02 and a
 Track-2 job under torchrun with two CPU processes (gloo)."""
+
 from __future__ import annotations
 
 import json
@@ -11,10 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from wassa_lib.config import TrainingConfig
-from wassa_lib.config import Launcher
-from wassa_lib.launch import parse_job
-from wassa_lib.training import distributed_batch
+from wassa_lib.hf.training import distributed_batch
+from wassa_lib.runner.launch import parse_job
+from wassa_lib.settings.configs import Launcher, TrainingConfig
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -52,17 +52,50 @@ def test_the_global_batch_is_kept_over_processes():
 def test_a_bad_launcher_parameter_stops_the_run_before_it_starts(tmp_path):
     layer = tmp_path / "layer.yaml"
     layer.write_text("launcher: torchrun\n")
-    done = subprocess.run([sys.executable, "-m", "wassa_lib", "run", "--profile", "smoke", "--params", str(layer),
-                           "--output-dir", str(tmp_path / "out")], capture_output=True, text=True, cwd=REPO)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "wassa_lib",
+            "run",
+            "--profile",
+            "smoke",
+            "--params",
+            str(layer),
+            "--output-dir",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert done.returncode == 1
-    assert done.stderr.strip().splitlines()[-1].endswith("launcher: expected inline or torchrun:N (N processes, "
-                                                          "e.g. torchrun:2), got 'torchrun'")
+    assert (
+        done.stderr.strip()
+        .splitlines()[-1]
+        .endswith("launcher: expected inline or torchrun:N (N processes, e.g. torchrun:2), got 'torchrun'")
+    )
     assert not (tmp_path / "out").exists()
 
 
 def test_train_command_names_a_bad_job(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "wassa_lib", "train", "--profile", "smoke", "--job", "track1:anger",
-                           "--output-dir", str(tmp_path)], capture_output=True, text=True, cwd=REPO)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "wassa_lib",
+            "train",
+            "--profile",
+            "smoke",
+            "--job",
+            "track1:anger",
+            "--output-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert done.returncode == 1
     assert done.stderr.strip() == "error: job 'track1:anger': the Track-1 encoders are empathy, distress and joint"
 
@@ -70,9 +103,29 @@ def test_train_command_names_a_bad_job(tmp_path):
 def _run_02(out: Path, launcher: str, data_dir: str) -> dict:
     layer = out.with_suffix(".yaml")
     layer.write_text(f"launcher: {launcher!r}\n")
-    done = subprocess.run([sys.executable, "-m", "wassa_lib", "run", "--profile", "smoke", "--only", "01", "02",
-                           "--params", str(layer), "--output-dir", str(out), "--data-dir", data_dir, "--quiet"],
-                          capture_output=True, text=True, cwd=REPO)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "wassa_lib",
+            "run",
+            "--profile",
+            "smoke",
+            "--only",
+            "01",
+            "02",
+            "--params",
+            str(layer),
+            "--output-dir",
+            str(out),
+            "--data-dir",
+            data_dir,
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return json.loads((out / "metrics" / "02_track1_finetune.json").read_text())
 
@@ -99,10 +152,30 @@ def test_notebook_02_under_torchrun_with_two_cpu_processes(tmp_path, mock_2022):
 @pytest.mark.slow
 def test_a_track2_job_with_its_carer_stage_under_torchrun(tmp_path, mock_2022, mock_carer):
     env = {**os.environ, "CARER_DATA_DIR": str(mock_carer)}
-    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                           "-m", "wassa_lib", "train", "--profile", "smoke", "--job", "track2:tiny-seq2seq-incremental",
-                           "--data-dir", str(mock_2022), "--output-dir", str(tmp_path)],
-                          capture_output=True, text=True, cwd=REPO, env=env)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node=2",
+            "-m",
+            "wassa_lib",
+            "train",
+            "--profile",
+            "smoke",
+            "--job",
+            "track2:tiny-seq2seq-incremental",
+            "--data-dir",
+            str(mock_2022),
+            "--output-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     folder = tmp_path / "artifacts" / "track2" / "tiny-seq2seq-incremental"
     result = json.loads((folder / "result.json").read_text())

@@ -1,4 +1,4 @@
-"""Tests for wassa_lib.metrics against hand-worked numbers and independent implementations."""
+"""Tests for wassa_lib.scoring.scorer against hand-worked numbers and independent implementations."""
 
 from __future__ import annotations
 
@@ -8,13 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support, recall_score
 
-from wassa_lib.metrics import (
-    bootstrap_ci,
-    emotion_scores,
-    macro_f1,
-    pearson,
-    track1_scores,
-)
+from wassa_lib.scoring.scorer import bootstrap_ci, emotion_scores, macro_f1, pearson, track1_scores
 
 EMOTIONS = ["sadness", "anger", "neutral", "fear", "surprise", "disgust", "joy"]
 
@@ -101,9 +95,7 @@ def test_track1_average_is_mean_of_rounded_values() -> None:
     assert scores["average"] == pytest.approx((0.866 + 0.9234) / 2, abs=1e-15)
     unrounded = track1_scores(gold_emp, gold_dis, pred_emp, pred_dis, ndigits=None)
     assert unrounded["distress"] == pytest.approx(4.5 / math.sqrt(23.75), abs=1e-15)
-    assert unrounded["average"] == pytest.approx(
-        (math.sqrt(3) / 2 + 4.5 / math.sqrt(23.75)) / 2, abs=1e-15
-    )
+    assert unrounded["average"] == pytest.approx((math.sqrt(3) / 2 + 4.5 / math.sqrt(23.75)) / 2, abs=1e-15)
 
 
 # --------------------------------------------------------------------------- Track 2
@@ -157,8 +149,15 @@ def test_emotion_label_predicted_but_absent_from_gold() -> None:
 def test_emotion_perfect_predictions() -> None:
     gold = ["joy", "fear", "anger", "joy", "neutral"]
     s = emotion_scores(gold, list(gold))
-    for key in ("macro_f1", "micro_f1", "accuracy", "macro_precision", "micro_precision",
-                "macro_recall", "micro_recall"):
+    for key in (
+        "macro_f1",
+        "micro_f1",
+        "accuracy",
+        "macro_precision",
+        "micro_precision",
+        "macro_recall",
+        "micro_recall",
+    ):
         assert s[key] == 1.0, key
     assert s["per_class_f1"] == {"anger": 1.0, "fear": 1.0, "joy": 1.0, "neutral": 1.0}
 
@@ -169,8 +168,15 @@ def test_emotion_all_wrong() -> None:
     # joy:   tp0 fp1 fn2 -> P 0, R 0; fear: tp0 fp1 fn1 -> P 0, R 0;
     # anger: tp0 fp1 fn0 -> P 0, R 0 -> everything 0
     s = emotion_scores(gold, pred)
-    for key in ("macro_f1", "micro_f1", "accuracy", "macro_precision", "micro_precision",
-                "macro_recall", "micro_recall"):
+    for key in (
+        "macro_f1",
+        "micro_f1",
+        "accuracy",
+        "macro_precision",
+        "micro_precision",
+        "macro_recall",
+        "micro_recall",
+    ):
         assert s[key] == 0.0, key
 
 
@@ -209,9 +215,7 @@ def test_emotion_macro_recall_and_f1_agree_with_sklearn_on_union_labels() -> Non
             recall_score(gold, pred, labels=union, average="macro", zero_division=0), abs=1e-12
         )
         # Precision: sklearn's zero_division=1 is exactly the scorer's "never predicted -> 1.0".
-        p, _, _, _ = precision_recall_fscore_support(
-            gold, pred, labels=union, average=None, zero_division=1
-        )
+        p, _, _, _ = precision_recall_fscore_support(gold, pred, labels=union, average=None, zero_division=1)
         assert s["macro_precision"] == pytest.approx(p.mean(), abs=1e-12)
         # Per-label F coincides with sklearn's whenever the label was predicted at least once
         # (for a never-predicted label both give F = 0 here, since its recall is 0 too).

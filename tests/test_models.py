@@ -1,4 +1,5 @@
 """Model resolution: tiny random models, the packaged MiniLM, local directories, the hub failing fast."""
+
 from __future__ import annotations
 
 import json
@@ -7,12 +8,11 @@ import sys
 
 import pytest
 import torch
-
 from transformers import AutoModel, AutoModelForSeq2SeqLM
 
-from wassa_lib import models
-from wassa_lib.data import EMOTIONS
-from wassa_lib.models import ModelSpecError, load_model
+from wassa_lib.data.wassa import EMOTIONS
+from wassa_lib.hf import models
+from wassa_lib.hf.models import ModelSpecError, load_model
 
 CORPUS = ["the story made me sad and worried", "an angry reader wrote about the article"] * 5
 
@@ -63,16 +63,21 @@ def test_tokenizer_vocabulary_is_built_deterministically():
 
 
 def test_tokenizer_vocabulary_is_the_same_in_another_process():
-    code = ("import json, sys; from wassa_lib.models import train_wordpiece; "
-            "print(json.dumps(train_wordpiece(json.loads(sys.argv[1]), 70).get_vocab(), sort_keys=True))")
+    code = (
+        "import json, sys; from wassa_lib.hf.models import train_wordpiece; "
+        "print(json.dumps(train_wordpiece(json.loads(sys.argv[1]), 70).get_vocab(), sort_keys=True))"
+    )
     corpus = CORPUS + ["zebras and lions and tigers", "the flood took everything we owned"]
-    other = subprocess.run([sys.executable, "-c", code, json.dumps(corpus)], capture_output=True, text=True,
-                           check=True).stdout  # another process: another string-hash seed
+    other = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(corpus)], capture_output=True, text=True, check=True
+    ).stdout  # another process: another string-hash seed
     assert json.loads(other) == models.train_wordpiece(corpus, 70).get_vocab() and len(json.loads(other)) == 70
 
 
-@pytest.mark.parametrize("name, millions", [("bert-base-uncased", 110), ("albert-base-v2", 11.7),
-                                            ("t5-base", 223), ("google/pegasus-xsum", 570)])
+@pytest.mark.parametrize(
+    "name, millions",
+    [("bert-base-uncased", 110), ("albert-base-v2", 11.7), ("t5-base", 223), ("google/pegasus-xsum", 570)],
+)
 def test_random_init_shapes_have_the_published_sizes(name, millions):
     tok = models.train_wordpiece(CORPUS)
     config = models.shape_config(name, tok)

@@ -1,4 +1,5 @@
 """The predict command on a finished (smoke) run, and Table 5 against an independent scorer."""
+
 from __future__ import annotations
 
 import subprocess
@@ -8,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from wassa_lib import submission
-from wassa_lib.predict import main_predict
+from wassa_lib.runner.predict import main_predict
+from wassa_lib.scoring import submission
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -24,16 +25,26 @@ def _official_prf(gold: list[str], pred: list[str]) -> dict[str, float]:
         else:
             fp[p] += 1
             fn[g] += 1
-    precision = {l: 1.0 if tp[l] + fp[l] == 0 else tp[l] / (tp[l] + fp[l]) for l in labels}
-    recall = {l: 0.0 if tp[l] + fn[l] == 0 else tp[l] / (tp[l] + fn[l]) for l in labels}
-    f = {l: 0.0 if precision[l] + recall[l] == 0 else 2 * precision[l] * recall[l] / (precision[l] + recall[l])
-         for l in labels}
+    precision = {lab: 1.0 if tp[lab] + fp[lab] == 0 else tp[lab] / (tp[lab] + fp[lab]) for lab in labels}
+    recall = {lab: 0.0 if tp[lab] + fn[lab] == 0 else tp[lab] / (tp[lab] + fn[lab]) for lab in labels}
+    f = {
+        lab: 0.0
+        if precision[lab] + recall[lab] == 0
+        else 2 * precision[lab] * recall[lab] / (precision[lab] + recall[lab])
+        for lab in labels
+    }
     micro_r = sum(tp.values()) / (sum(tp.values()) + sum(fn.values()))
     micro_p = sum(tp.values()) / (sum(tp.values()) + sum(fp.values()))
     micro_f = 0.0 if micro_p + micro_r == 0 else 2 * micro_p * micro_r / (micro_p + micro_r)
-    values = {"micro_recall": micro_r, "micro_precision": micro_p, "micro_f1": micro_f,
-              "macro_recall": sum(recall.values()) / len(labels), "macro_precision": sum(precision.values()) / len(labels),
-              "macro_f1": sum(f.values()) / len(labels), "accuracy": sum(tp.values()) / len(gold)}
+    values = {
+        "micro_recall": micro_r,
+        "micro_precision": micro_p,
+        "micro_f1": micro_f,
+        "macro_recall": sum(recall.values()) / len(labels),
+        "macro_precision": sum(precision.values()) / len(labels),
+        "macro_f1": sum(f.values()) / len(labels),
+        "accuracy": sum(tp.values()) / len(gold),
+    }
     return {k: round(v, 4) for k, v in values.items()}
 
 
@@ -58,12 +69,24 @@ def test_submission_has_one_line_per_test_essay(smoke_run):
 
 def test_predict_command_scores_a_csv(smoke_run, tmp_path):
     source = tmp_path / "essays.csv"
-    frame = pd.DataFrame({"id": [3, 1, 2], "essay": ["I feel so sad about the flood victims.",
-                                                     "This makes me angry, it is unfair!", "Interesting article."]})
+    frame = pd.DataFrame(
+        {
+            "id": [3, 1, 2],
+            "essay": [
+                "I feel so sad about the flood victims.",
+                "This makes me angry, it is unfair!",
+                "Interesting article.",
+            ],
+        }
+    )
     frame.to_csv(source, index=False)
     before = source.read_bytes()
-    proc = subprocess.run([sys.executable, "-m", "wassa_lib", "predict", "--run", str(smoke_run), str(source)],
-                          capture_output=True, text=True, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, "-m", "wassa_lib", "predict", "--run", str(smoke_run), str(source)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert proc.returncode == 0, proc.stderr
     out = pd.read_csv(tmp_path / "essays.predictions.csv")
     assert list(out["id"]) == [3, 1, 2] and list(out.columns) == ["id", "essay", "empathy", "distress", "emotion"]
@@ -73,11 +96,14 @@ def test_predict_command_scores_a_csv(smoke_run, tmp_path):
     assert "scored 3/3 essays" in proc.stderr
 
 
-@pytest.mark.parametrize("content,message", [
-    ("text\nhello\n", "missing column essay; found text"),
-    ("essay,age\nfine essay,30\n  ,31\n", "line 3, column essay: empty essay"),
-    (b"\xff\xfe\x00bad", "encoded as UTF-16; save it as UTF-8"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ("text\nhello\n", "missing column essay; found text"),
+        ("essay,age\nfine essay,30\n  ,31\n", "line 3, column essay: empty essay"),
+        (b"\xff\xfe\x00bad", "encoded as UTF-16; save it as UTF-8"),
+    ],
+)
 def test_predict_bad_input_is_one_line_and_exit_2(smoke_run, tmp_path, capsys, content, message):
     source = tmp_path / "in.csv"
     source.write_bytes(content if isinstance(content, bytes) else content.encode())

@@ -1,4 +1,5 @@
 """The regressor factory and scoring with the official Track-1 scorer."""
+
 from __future__ import annotations
 
 import math
@@ -8,17 +9,27 @@ import pandas as pd
 import pytest
 from sklearn.multioutput import MultiOutputRegressor
 
-from wassa_lib.features import feature_frame, feature_pipeline
-from wassa_lib.metrics import track1_scores
-from wassa_lib.mock import mock_essays
-from wassa_lib.regressors import (REGRESSORS, RegressorConfig, fit_and_score, gold, make_regressor,
-                                  make_regressors, score)
+from wassa_lib.data.mock import mock_essays
+from wassa_lib.scoring.scorer import track1_scores
+from wassa_lib.track1.features import feature_frame, feature_pipeline
+from wassa_lib.track1.regressors import (
+    REGRESSORS,
+    RegressorConfig,
+    fit_and_score,
+    gold,
+    make_regressor,
+    score,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-SMALL = {"svr": {"C": 2.0}, "xgboost": {"n_estimators": 15, "max_depth": 2, "learning_rate": 0.3},
-         "adaboost": {"n_estimators": 8, "max_depth": 2}, "mlp": {"hidden_layer_sizes": [8], "max_iter": 60},
-         "ridge": {"alpha": 3.0}}
+SMALL = {
+    "svr": {"C": 2.0},
+    "xgboost": {"n_estimators": 15, "max_depth": 2, "learning_rate": 0.3},
+    "adaboost": {"n_estimators": 8, "max_depth": 2},
+    "mlp": {"hidden_layer_sizes": [8], "max_iter": 60},
+    "ridge": {"alpha": 3.0},
+}
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +76,6 @@ def test_hyperparameters_from_params_are_applied():
     assert make_regressor("ridge", {"alpha": 4.0}).alpha == 4.0
 
 
-def test_make_regressors_keeps_the_params_order():
-    built = make_regressors({"mlp": {}, "svr": {}})
-    assert list(built) == ["mlp", "svr"]
-
-
 def test_unknown_regressor_lists_the_known_ones():
     with pytest.raises(ValueError, match="unknown regressor 'lasso'; known: svr, xgboost, adaboost, mlp, ridge"):
         make_regressor("lasso")
@@ -82,8 +88,10 @@ def test_unknown_hyperparameter_is_named():
 
 def test_same_seed_gives_same_predictions(frames):
     fit, dev = frames
-    runs = [fit_and_score(feature_pipeline(make_regressor("mlp", SMALL["mlp"], seed=4)), fit, {"dev": dev})
-            for _ in range(2)]
+    runs = [
+        fit_and_score(feature_pipeline(make_regressor("mlp", SMALL["mlp"], seed=4)), fit, {"dev": dev})
+        for _ in range(2)
+    ]
     pd.testing.assert_frame_equal(runs[0].predictions["dev"], runs[1].predictions["dev"])
 
 

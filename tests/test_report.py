@@ -1,9 +1,10 @@
 """The docs' numbers are rendered from the committed run, so they cannot drift from it."""
+
 from __future__ import annotations
 
 import pytest
 
-from wassa_lib import report
+from wassa_lib.reporting import report
 
 
 def test_the_committed_docs_equal_what_the_report_renders_from_outputs_cpu(capsys):
@@ -20,8 +21,10 @@ def test_the_readme_results_block_fits_the_front_door():
 def test_a_file_without_its_markers_is_refused():
     with pytest.raises(ValueError, match="no <!-- results:begin -->"):
         report._replace_block("no markers here", "results", "x")
-    assert report._replace_block("a <!-- s:begin -->\nold\n<!-- s:end --> b", "s", "new") == \
-        "a <!-- s:begin -->\nnew\n<!-- s:end --> b"
+    assert (
+        report._replace_block("a <!-- s:begin -->\nold\n<!-- s:end --> b", "s", "new")
+        == "a <!-- s:begin -->\nnew\n<!-- s:end --> b"
+    )
 
 
 def test_provenance_names_the_commits_the_models_were_trained_at(tmp_path):

@@ -1,9 +1,10 @@
 """The papermill runner: params layering, notebook selection, manifest, failure, set-aside, resume."""
+
 from __future__ import annotations
 
 import ast
-import re
 import json
+import re
 import subprocess
 import sys
 import time
@@ -11,10 +12,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from wassa_lib import provenance, run
 from conftest import mini_kit, mini_runner
-from wassa_lib.run import RunError, Runner, load_params
+
+from wassa_lib.runner import run
+from wassa_lib.runner.run import RunError, Runner, load_params
+from wassa_lib.settings import provenance
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -23,10 +25,15 @@ REPO = Path(__file__).resolve().parent.parent
 def kit(tmp_path, mock_2022):
     """A miniature kit: three notebooks that log their calls, and two params files."""
     log = tmp_path / "calls.log"
-    return mini_kit(tmp_path, f"data_dir: {mock_2022}\nmessage: base\nunused: 1\n", {
-        name: f"open({str(log)!r}, 'a').write('{name} ' + message + ' ' + str(resume) + '\\n')\n"
-              f"import os\nassert not os.path.exists({str(tmp_path / ('fail_' + name))!r}), 'asked to fail'"
-        for name in ("01_a", "02_b", "03_c")})
+    return mini_kit(
+        tmp_path,
+        f"data_dir: {mock_2022}\nmessage: base\nunused: 1\n",
+        {
+            name: f"open({str(log)!r}, 'a').write('{name} ' + message + ' ' + str(resume) + '\\n')\n"
+            f"import os\nassert not os.path.exists({str(tmp_path / ('fail_' + name))!r}), 'asked to fail'"
+            for name in ("01_a", "02_b", "03_c")
+        },
+    )
 
 
 _runner = mini_runner
@@ -150,13 +157,30 @@ def test_cli_reports_a_corrupted_file_in_one_line(mock_2022, tmp_path):
     fields[lines[0].split("\t").index("emotion")] = "sorrow"
     lines[3] = "\t".join(fields)
     train.write_text("\n".join(lines) + "\n")
-    proc = subprocess.run([sys.executable, "-m", "wassa_lib", "run", "--profile", "smoke", "--data-dir", str(bad),
-                           "--output-dir", str(tmp_path / "out"), "--only", "01"],
-                          capture_output=True, text=True, cwd=REPO)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "wassa_lib",
+            "run",
+            "--profile",
+            "smoke",
+            "--data-dir",
+            str(bad),
+            "--output-dir",
+            str(tmp_path / "out"),
+            "--only",
+            "01",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [
         f"error: {train}: line 4, column emotion: unknown label 'sorrow'; expected one of "
-        "sadness, anger, neutral, fear, surprise, disgust, joy"]
+        "sadness, anger, neutral, fear, surprise, disgust, joy"
+    ]
     assert "Traceback" not in proc.stderr
 
 
@@ -173,7 +197,7 @@ def _parameters_cell(path: Path) -> dict:
 
 @pytest.mark.parametrize("notebook", sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.stem)
 def test_notebook_defaults_equal_the_cpu_profile(notebook):
-    from wassa_lib.params import profile_defaults
+    from wassa_lib.runner.params import profile_defaults
 
     expected = load_params("cpu")
     declared = _parameters_cell(notebook)
@@ -185,7 +209,8 @@ def test_notebook_defaults_equal_the_cpu_profile(notebook):
             assert value == expected[key], f"{notebook.name}: default of {key} differs from base.yaml + cpu.yaml"
     filled = profile_defaults({**declared, "profile": "paper"})
     assert all(filled[k] == load_params("paper")[k] for k in filled) and all(
-        k in filled for k, v in declared.items() if v is None and load_params("paper")[k] is not None)
+        k in filled for k, v in declared.items() if v is None and load_params("paper")[k] is not None
+    )
 
 
 @pytest.mark.parametrize("notebook", sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.stem)
@@ -200,8 +225,9 @@ def test_progress_names_the_model_and_epoch_while_a_notebook_trains(tmp_path, ca
     Runner("smoke", data_dir="mock", output_dir=str(tmp_path / "run"), only=["02"]).run()
     out = capsys.readouterr().out
     assert "[1/1] 02_track1_finetune: running (smoke profile)" in out
-    assert re.search(r"empathy encoder: epoch 1/\d+ validation loss [\d.]+, pearson -?[\d.]+; \d+ s, at most .* left",
-                     out), out
+    assert re.search(
+        r"empathy encoder: epoch 1/\d+ validation loss [\d.]+, pearson -?[\d.]+; \d+ s, at most .* left", out
+    ), out
     assert re.search(r"distress encoder: epoch \d+/\d+ validation loss [\d.]+, pearson -?[\d.]+; \d+ s\n", out), out
     assert len(re.findall(r"empathy encoder: ", out)) <= 12, "a few lines per model"
     assert "{'loss'" not in out and "TqdmWarning" not in out
@@ -210,14 +236,24 @@ def test_progress_names_the_model_and_epoch_while_a_notebook_trains(tmp_path, ca
 
 def test_seeds_run_every_other_seed_first_then_the_first_with_all_seeds(kit, monkeypatch):
     calls = []
-    monkeypatch.setattr(Runner, "run", lambda self: calls.append((self.params["seed"], self.out.name,
-                                                                 self.params["seeds"], self.only)) or {})
-    run.run_seeds("tiny", [42, 1, 2], output_dir=str(kit / "out"), notebooks_dir=kit / "notebooks",
-                  params_dir=kit / "params")
+    monkeypatch.setattr(
+        Runner,
+        "run",
+        lambda self: calls.append((self.params["seed"], self.out.name, self.params["seeds"], self.only)) or {},
+    )
+    run.run_seeds(
+        "tiny", [42, 1, 2], output_dir=str(kit / "out"), notebooks_dir=kit / "notebooks", params_dir=kit / "params"
+    )
     assert calls == [(1, "out-seed1", [1], None), (2, "out-seed2", [2], None), (42, "out", [42, 1, 2], None)]
     calls.clear()
-    run.run_seeds("tiny", [42, 1], output_dir=str(kit / "out"), only=["03"], notebooks_dir=kit / "notebooks",
-                  params_dir=kit / "params")
+    run.run_seeds(
+        "tiny",
+        [42, 1],
+        output_dir=str(kit / "out"),
+        only=["03"],
+        notebooks_dir=kit / "notebooks",
+        params_dir=kit / "params",
+    )
     assert calls == [(42, "out", [42, 1], ["03"])]
     with pytest.raises(RunError, match="each seed once"):
         run.run_seeds("tiny", [1, 1], output_dir=str(kit / "out"))
@@ -236,13 +272,16 @@ def test_tune_runs_notebooks_01_02_04_once_per_grid_point_with_its_rates(kit, mo
     calls = []
     monkeypatch.setattr(Runner, "run", lambda self: calls.append((self.out.name, self.only, self.params)) or {})
     run.run_tuning("smoke", output_dir=str(kit / "out"), notebooks_dir=kit / "notebooks")
-    assert [(name, only) for name, only, _ in calls] == [("out-tune1", ("01", "02", "04")),
-                                                         ("out-tune2", ("01", "02", "04"))]
+    assert [(name, only) for name, only, _ in calls] == [
+        ("out-tune1", ("01", "02", "04")),
+        ("out-tune2", ("01", "02", "04")),
+    ]
     grid = load_params("smoke")["tuning_learning_rates"]
     for point, (_, _, params) in enumerate(calls):
         assert params["track1_training"]["learning_rate"] == grid["track1"][point]
         assert [m["training"]["learning_rate"] for m in params["track2_models"]] == [
-            grid[m["family"]][point] for m in params["track2_models"]]
+            grid[m["family"]][point] for m in params["track2_models"]
+        ]
         assert params["track2_incremental"] == load_params("smoke")["track2_incremental"]  # stage 1 keeps its rate
     calls.clear()
     run.run_tuning("smoke", output_dir=str(kit / "out"), notebooks_dir=kit / "notebooks", only=["01", "02"])
@@ -252,7 +291,7 @@ def test_tune_runs_notebooks_01_02_04_once_per_grid_point_with_its_rates(kit, mo
 
 
 def test_the_paper_text_layer_differs_from_the_paper_profile_exactly_by_the_listed_settings():
-    from wassa_lib.paper import TEXT_VS_CODE, params_differences, settings_table
+    from wassa_lib.scoring.paper import TEXT_VS_CODE, params_differences, settings_table
 
     text = load_params("paper", layers=[REPO / "params" / "layers" / "paper-text.yaml"])
     assert params_differences(text, load_params("paper")) == TEXT_VS_CODE
@@ -266,8 +305,13 @@ def test_the_paper_profile_carries_the_authors_settings_where_the_paper_is_silen
     assert params["track1_training"]["epochs"] == 10 and params["track1_training"]["batch_size"] == 32
     assert params["track1_training"].get("warmup_ratio", 0.0) == 0.0
     t5 = {m["name"]: m["training"] for m in params["track2_models"]}["t5-base-finetuned-emotion"]
-    assert (t5["epochs"], t5["batch_size"], t5["max_length"], t5["learning_rate"], t5["weight_decay"]) == \
-        (10, 8, 320, 3.0e-5, 0.001)
+    assert (t5["epochs"], t5["batch_size"], t5["max_length"], t5["learning_rate"], t5["weight_decay"]) == (
+        10,
+        8,
+        320,
+        3.0e-5,
+        0.001,
+    )
 
 
 def test_rerun_runs_finished_notebooks_again_with_resume_on(kit):

@@ -1,4 +1,5 @@
 """Smoke tier: every notebook through papermill on the smoke profile, then the tables and metrics they recorded."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wassa_lib.run import list_notebooks
+from wassa_lib.runner.run import list_notebooks
 
 TABLES = {"01": ["table1"], "03": ["table2"], "04": ["table4", "table4_stage1"], "05": ["table5"]}
 # Columns that are empty by design: a classifier has no free generations to count.
@@ -29,8 +30,9 @@ def _ours(table: pd.DataFrame) -> pd.DataFrame:
     """This kit's numbers: without the rows and columns of the paper and of the shared task's best system."""
     if "source" in table.columns:
         table = table[~table["source"].str.startswith("paper")]
-    return table.select_dtypes("number").drop(columns=[c for c in table.columns if c.startswith(("paper", "best_in_task"))],
-                                              errors="ignore")
+    return table.select_dtypes("number").drop(
+        columns=[c for c in table.columns if c.startswith(("paper", "best_in_task"))], errors="ignore"
+    )
 
 
 def test_every_table_is_written_and_has_no_missing_or_infinite_number(smoke_run):
@@ -67,8 +69,12 @@ def recorded_metrics(run: Path) -> dict[str, float]:
     """The headline numbers notebooks 02-05 recorded, flat."""
     m = {p.stem: json.loads(p.read_text()) for p in (run / "metrics").glob("*.json")}
     flat = {f"02.{e['score']}.validation_pearson": e["validation_pearson"] for e in m["02_track1_finetune"]["encoders"]}
-    flat.update({"03.best_dev_average": m["03_regressor_comparison"]["best_dev"]["average"],
-                 "03.floor_dev_average": m["03_regressor_comparison"]["floor_dev"]["average"]})
+    flat.update(
+        {
+            "03.best_dev_average": m["03_regressor_comparison"]["best_dev"]["average"],
+            "03.floor_dev_average": m["03_regressor_comparison"]["floor_dev"]["average"],
+        }
+    )
     flat.update({f"04.{name}.macro_f1": rec["macro_f1"] for name, rec in m["04_track2"]["models"].items()})
     flat["05.macro_f1"] = m["05_test"]["macro_f1"]
     return flat
@@ -87,7 +93,7 @@ def test_recorded_metrics_match_the_expected_values(smoke_run, maybe_real_dir):
 
 
 def test_benchmark_reads_the_finished_run(smoke_run):
-    from wassa_lib import bench
+    from wassa_lib.runner import bench
 
     report = bench.benchmark("smoke", run=False, echo=lambda _: None, output_dir=str(smoke_run))
     assert report == json.loads((smoke_run / "benchmark.json").read_text())
@@ -120,9 +126,12 @@ def test_the_manifest_lists_what_the_paper_leaves_open_beside_the_kits_choice(sm
     params = manifest["params"]
     assert rows["Track-1 epochs"]["kit"] == params["track1_training"]["epochs"]
     assert rows["Track-1 embedding (pooling)"] == {
-        "setting": "Track-1 embedding (pooling)", "paper": "the pooled output",
-        "authors_code": "the [CLS] token's last hidden state", "kit": params["track1_pooling"],
-        "params_key": "track1_pooling"}
+        "setting": "Track-1 embedding (pooling)",
+        "paper": "the pooled output",
+        "authors_code": "the [CLS] token's last hidden state",
+        "kit": params["track1_pooling"],
+        "params_key": "track1_pooling",
+    }
     assert rows["Track-2 epochs, batch, max length, warmup"]["kit"] == params["track2_models"]
     assert rows["which Track-2 model goes to test"]["kit"] == "chosen on the validation split"
     assert all(row["kit"] is not None for row in rows.values())
@@ -151,7 +160,9 @@ def test_every_figure_is_shown_in_the_notebook_that_makes_it_and_no_warning_reac
         for cell in (c for c in nb.cells if c.cell_type == "code"):
             images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
             saved = sum(o.get("text", "").count("figure saved: ") for o in cell.outputs if o.output_type == "stream")
-            assert len(images) == saved, f"{path.name}: {saved} figures saved, {len(images)} shown: {cell.source[:80]!r}"
+            assert len(images) == saved, (
+                f"{path.name}: {saved} figures saved, {len(images)} shown: {cell.source[:80]!r}"
+            )
             shown += len(images)
             stderr = [o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stderr"]
             assert not any("Warning" in text for text in stderr), f"{path.name}: {stderr}"
@@ -159,8 +170,12 @@ def test_every_figure_is_shown_in_the_notebook_that_makes_it_and_no_warning_reac
 
 
 def test_the_authors_erroneous_test_predictions_sit_beside_the_correct_submission(smoke_run):
-    from wassa_lib.layout import erroneous_predictions_path
-    from wassa_lib.submission import EMP_FILE, read_emp
+    from wassa_lib.scoring.submission import EMP_FILE
+
+    def read_emp(path):
+        return pd.read_csv(path, sep="\t", header=None, names=["empathy", "distress"])
+
+    from wassa_lib.settings.layout import erroneous_predictions_path
 
     right, wrong = read_emp(smoke_run / "submission" / EMP_FILE), read_emp(erroneous_predictions_path(smoke_run))
     assert len(right) == len(wrong) > 0 and np.isfinite(wrong.to_numpy()).all()

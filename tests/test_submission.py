@@ -1,4 +1,5 @@
 """CodaLab submission files and the test-set tables."""
+
 from __future__ import annotations
 
 import zipfile
@@ -7,19 +8,24 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wassa_lib import evaluation, submission
-from wassa_lib.metrics import emotion_scores
+from wassa_lib.evaluation import test_tables as evaluation
+from wassa_lib.scoring import submission
+from wassa_lib.scoring.scorer import emotion_scores
 
 
 def test_files_have_no_header_tabs_and_input_order(tmp_path):
     scores = pd.DataFrame({"empathy": [1.5, 2.25, 7.0], "distress": [3.0, 1.0, 4.125]})
     archive = submission.write_submission(tmp_path, scores, ["joy", "anger", "sadness"], n_expected=3)
-    assert (tmp_path / "predictions_EMP.tsv").read_text() == "1.500000\t3.000000\n2.250000\t1.000000\n7.000000\t4.125000\n"
+    assert (
+        tmp_path / "predictions_EMP.tsv"
+    ).read_text() == "1.500000\t3.000000\n2.250000\t1.000000\n7.000000\t4.125000\n"
     assert (tmp_path / "predictions_EMO.tsv").read_text() == "joy\nanger\nsadness\n"
     with zipfile.ZipFile(archive) as zf:
         assert sorted(zf.namelist()) == ["predictions_EMO.tsv", "predictions_EMP.tsv"]
     assert submission.read_emo(tmp_path / "predictions_EMO.tsv") == ["joy", "anger", "sadness"]
-    pd.testing.assert_frame_equal(submission.read_emp(tmp_path / "predictions_EMP.tsv"), scores)
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "predictions_EMP.tsv", sep="\t", header=None, names=["empathy", "distress"]), scores
+    )
 
 
 def test_wrong_row_count_or_label_is_refused(tmp_path):

@@ -1,4 +1,5 @@
 """Track 1 encoders: fine-tuning a tiny encoder, embeddings, save/load, predict_scores from saved artifacts."""
+
 from __future__ import annotations
 
 import json
@@ -9,16 +10,25 @@ import pandas as pd
 import pytest
 import torch
 
-from wassa_lib import embeddings, track1, track1_predict
-from wassa_lib.layout import track1_dir
-from wassa_lib.config import TrainingConfig
-from wassa_lib.data import PERSON_FEATURES, SCORES
-from wassa_lib.features import feature_frame, feature_pipeline
-from wassa_lib.mock import mock_essays
-from wassa_lib.regressors import fit_and_score, make_regressor
+from wassa_lib.data.mock import mock_essays
+from wassa_lib.data.wassa import PERSON_FEATURES, SCORES
+from wassa_lib.settings.configs import TrainingConfig
+from wassa_lib.settings.layout import track1_dir
+from wassa_lib.track1 import embeddings
+from wassa_lib.track1 import finetune as track1
+from wassa_lib.track1 import predict as track1_predict
+from wassa_lib.track1.features import feature_frame, feature_pipeline
+from wassa_lib.track1.regressors import fit_and_score, make_regressor
 
-TINY = {"model": "tiny-encoder", "epochs": 1, "batch_size": 8, "eval_batch_size": 16, "max_length": 64,
-        "learning_rate": 1e-3, "max_steps": 2}
+TINY = {
+    "model": "tiny-encoder",
+    "epochs": 1,
+    "batch_size": 8,
+    "eval_batch_size": 16,
+    "max_length": 64,
+    "learning_rate": 1e-3,
+    "max_steps": 2,
+}
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +44,25 @@ def run_dir(tmp_path_factory):
     embedded = embeddings.embed_splits(models, {"fit": fit, "validation": valid, "dev": dev}, "mean", 64, 16)
     for split, emb in embedded.items():
         embeddings.save_embeddings(emb, embeddings.embeddings_path(tdir, split))
-    frames = {split: feature_frame(frame, embedded[split].empathy, embedded[split].distress)
-              for split, frame in (("fit", fit), ("dev", dev))}
+    frames = {
+        split: feature_frame(frame, embedded[split].empathy, embedded[split].distress)
+        for split, frame in (("fit", fit), ("dev", dev))
+    }
     full = fit_and_score(feature_pipeline(make_regressor("ridge")), frames["fit"], {"dev": frames["dev"]})
-    text = fit_and_score(feature_pipeline(make_regressor("ridge"), "text_only"), frames["fit"],
-                         {"dev": frames["dev"]})
+    text = fit_and_score(feature_pipeline(make_regressor("ridge"), "text_only"), frames["fit"], {"dev": frames["dev"]})
     track1.save_selection(tdir, "ridge", full.pipeline, text.pipeline, full.scores)
-    return {"run": run, "dir": tdir, "models": models, "dev": dev, "fit": fit, "valid": valid, "embedded": embedded,
-            "full": full, "text": text, "cfg": cfg}
+    return {
+        "run": run,
+        "dir": tdir,
+        "models": models,
+        "dev": dev,
+        "fit": fit,
+        "valid": valid,
+        "embedded": embedded,
+        "full": full,
+        "text": text,
+        "cfg": cfg,
+    }
 
 
 def test_fine_tune_saves_safetensors_and_summary(run_dir):
@@ -114,8 +135,9 @@ def test_predict_scores_without_person_features_uses_text_only_pipeline(run_dir,
     dev = run_dir["dev"][["message_id", "essay"]]
     predicted = track1_predict.predict_scores(run_dir["run"], dev)
     assert f"{len(dev)} of {len(dev)} essays lack person features: predicted with the text-only ridge" in caplog.text
-    np.testing.assert_allclose(predicted.to_numpy(), run_dir["text"].predictions["dev"].to_numpy(),
-                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        predicted.to_numpy(), run_dir["text"].predictions["dev"].to_numpy(), rtol=1e-4, atol=1e-4
+    )
 
 
 def test_rows_lacking_a_person_feature_fall_back_one_by_one(run_dir, caplog):
@@ -133,7 +155,8 @@ def test_rows_lacking_a_person_feature_fall_back_one_by_one(run_dir, caplog):
 def test_predict_scores_before_notebook_03_says_which_file(tmp_path, run_dir):
     (tmp_path / "artifacts" / "track1").mkdir(parents=True)
     (tmp_path / "artifacts" / "track1" / embeddings.ENCODERS_FILE).write_text(
-        (run_dir["dir"] / embeddings.ENCODERS_FILE).read_text())
+        (run_dir["dir"] / embeddings.ENCODERS_FILE).read_text()
+    )
     with pytest.raises(FileNotFoundError, match="regressor_selection.json not found; notebook 03 writes it"):
         track1_predict.predict_scores(tmp_path, run_dir["dev"])
 
@@ -165,10 +188,12 @@ def test_person_features_are_kept_in_feature_frames(run_dir):
 
 
 def test_comparison_chooses_on_validation_and_builds_table2(run_dir):
-    from wassa_lib.comparison import compare
+    from wassa_lib.track1.table2 import compare
 
-    frames = {split: feature_frame(frame, run_dir["embedded"][split].empathy, run_dir["embedded"][split].distress)
-              for split, frame in (("fit", run_dir["fit"]), ("validation", run_dir["valid"]), ("dev", run_dir["dev"]))}
+    frames = {
+        split: feature_frame(frame, run_dir["embedded"][split].empathy, run_dir["embedded"][split].distress)
+        for split, frame in (("fit", run_dir["fit"]), ("validation", run_dir["valid"]), ("dev", run_dir["dev"]))
+    }
     heads = {split: run_dir["embedded"][split].heads() for split in ("validation", "dev")}
     params = {"svr": {"C": 1.0}, "ridge": {"alpha": 1.0}, "mlp": {"hidden_layer_sizes": [8], "max_iter": 50}}
     result = compare(frames, heads, params, {"tfidf": {"min_df": 1}, "ridge": {"alpha": 1.0}}, seed=0)
@@ -190,7 +215,7 @@ def test_comparison_chooses_on_validation_and_builds_table2(run_dir):
 
 
 def test_the_erroneous_submission_feeds_the_distress_embedding_to_the_empathy_regressor(run_dir):
-    from wassa_lib.comparison import swap_embeddings
+    from wassa_lib.track1.table2 import swap_embeddings
 
     frame = feature_frame(run_dir["dev"], run_dir["embedded"]["dev"].empathy, run_dir["embedded"]["dev"].distress)
     swapped = swap_embeddings(frame)
@@ -226,20 +251,30 @@ def test_the_joint_encoder_has_two_heads_and_its_embeddings_round_trip(run_dir, 
     with pytest.raises(ValueError, match="differ from the validation split"):
         embeddings.load_joint(tmp_path, "validation", dev["message_id"])
     reloaded = track1.load_fine_tuned(tmp_path / "joint_model")
-    np.testing.assert_allclose(embeddings.encode(reloaded, dev["essay"].tolist(), "cls", 64)[1], heads, rtol=1e-4,
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        embeddings.encode(reloaded, dev["essay"].tolist(), "cls", 64)[1], heads, rtol=1e-4, atol=1e-5
+    )
 
 
 def test_the_carried_system_is_scored_on_validation_for_every_pooling(run_dir):
-    from wassa_lib.comparison import best_on_validation
-    from wassa_lib.features import feature_frame
+    from wassa_lib.track1.features import feature_frame
+    from wassa_lib.track1.table2 import best_on_validation
 
     params = {"svr": {"C": 1.0}, "mlp": {"hidden_layer_sizes": [8], "max_iter": 50}}
-    probe = embeddings.carried_by_pooling(run_dir["models"], run_dir["fit"], run_dir["valid"], 64, params, batch_size=16)
+    probe = embeddings.carried_by_pooling(
+        run_dir["models"], run_dir["fit"], run_dir["valid"], 64, params, batch_size=16
+    )
     fit, valid = run_dir["fit"], run_dir["valid"]
-    frames = {name: feature_frame(frame, *(embeddings.encode(run_dir["models"][s], frame["essay"].tolist(), "mean", 64)[0]
-                                           for s in ("empathy", "distress")))
-              for name, frame in (("fit", fit), ("validation", valid))}
+    frames = {
+        name: feature_frame(
+            frame,
+            *(
+                embeddings.encode(run_dir["models"][s], frame["essay"].tolist(), "mean", 64)[0]
+                for s in ("empathy", "distress")
+            ),
+        )
+        for name, frame in (("fit", fit), ("validation", valid))
+    }
     assert probe["mean"] == pytest.approx(best_on_validation(frames, params)[1], abs=1e-3)
     assert set(probe) == {"pooler", "cls", "mean"} and all(-1 <= v <= 1 for v in probe.values())
 

@@ -3,12 +3,12 @@
 The official-scorer semantics of the metrics are tested in test_metrics.py; here
 only that Table 4 reports what that module computes from the saved predictions.
 """
-from __future__ import annotations
 
-import logging
+from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import shutil
 
 import numpy as np
@@ -17,12 +17,15 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from wassa_lib import layout, models, paper, track2
-from wassa_lib.carer import CARER_LABELS, load_carer
-from wassa_lib.data import EMOTIONS, load_splits, train_validation_split
-from wassa_lib import floors as track2_floors
-from wassa_lib.metrics import emotion_scores
-from wassa_lib.records import Track2Record
+from wassa_lib import track2
+from wassa_lib.data.carer import CARER_LABELS, load_carer
+from wassa_lib.data.wassa import EMOTIONS, load_splits, train_validation_split
+from wassa_lib.evaluation.records import Track2Record
+from wassa_lib.hf import models
+from wassa_lib.scoring import floors as track2_floors
+from wassa_lib.scoring import paper
+from wassa_lib.scoring.scorer import emotion_scores
+from wassa_lib.settings import layout
 
 TINY = {"epochs": 1, "batch_size": 16, "learning_rate": 3e-3, "max_length": 64, "eval_batch_size": 32}
 INCREMENTAL = track2.IncrementalConfig.from_params({"training": TINY, "max_train_samples": 96})
@@ -39,6 +42,7 @@ def one_thread():
 
 
 # --- label text and the invalid-output rule -----------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def tiny_seq2seq():
@@ -60,18 +64,30 @@ def test_every_label_is_one_token_plus_eos_and_decodes_back(pair, request):
         assert len(target) == 2 and target[-1] == eos, label
         assert tokenizer.decode(target, skip_special_tokens=True) == label
         assert track2.parse_generation(tokenizer.decode(target, skip_special_tokens=True)) == (
-            label if label in EMOTIONS else None)
+            label if label in EMOTIONS else None
+        )
 
 
 def test_invalid_output_rule_on_hand_made_strings():
     generated = ["joy", " Sadness\n", "ANGER", "love", "joyful", "", "joy joy", "neutral.", "disgust", "fear "]
     assert [track2.parse_generation(g) for g in generated] == [
-        "joy", "sadness", "anger", None, None, None, None, None, "disgust", "fear"]
+        "joy",
+        "sadness",
+        "anger",
+        None,
+        None,
+        None,
+        None,
+        None,
+        "disgust",
+        "fear",
+    ]
     assert track2.count_invalid(generated) == 5
     assert track2.count_invalid(["love", "joy"], labels=CARER_LABELS) == 0
 
 
 # --- label scoring ----------------------------------------------------------------------------------
+
 
 def test_label_scores_are_sums_of_token_log_likelihoods_in_input_order(tiny_seq2seq):
     model, tokenizer = tiny_seq2seq
@@ -82,14 +98,17 @@ def test_label_scores_are_sums_of_token_log_likelihoods_in_input_order(tiny_seq2
         enc = tokenizer(essay, return_tensors="pt")
         for j, target in enumerate(track2.label_targets(tokenizer, EMOTIONS, eos)):
             with torch.no_grad():
-                loss = model(**{k: enc[k] for k in ("input_ids", "attention_mask")},
-                             labels=torch.tensor([target])).loss
+                loss = model(**{k: enc[k] for k in ("input_ids", "attention_mask")}, labels=torch.tensor([target])).loss
             assert scores[i, j] == pytest.approx(-loss.item() * len(target), abs=1e-4)
 
 
 def test_label_scoring_picks_the_label_a_model_was_trained_to_emit():
-    essays = ["the flood took everything", "they lied and cheated us", "the report lists the figures",
-              "what a lovely surprise party"]
+    essays = [
+        "the flood took everything",
+        "they lied and cheated us",
+        "the report lists the figures",
+        "what a lovely surprise party",
+    ]
     labels = ["sadness", "anger", "neutral", "joy"]
     model, tokenizer = models.load_model("tiny-seq2seq", "seq2seq", corpus=essays, seed=0)
     targets = dict(zip(EMOTIONS, track2.label_targets(tokenizer, EMOTIONS, track2.eos_token_id(model, tokenizer))))
@@ -97,8 +116,11 @@ def test_label_scoring_picks_the_label_a_model_was_trained_to_emit():
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     model.train()
     for _ in range(60):
-        loss = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                     labels=torch.tensor([targets[label] for label in labels])).loss
+        loss = model(
+            input_ids=batch["input_ids"],
+            attention_mask=batch["attention_mask"],
+            labels=torch.tensor([targets[label] for label in labels]),
+        ).loss
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
@@ -109,9 +131,12 @@ def test_label_scoring_picks_the_label_a_model_was_trained_to_emit():
 
 # --- configuration ----------------------------------------------------------------------------------
 
+
 def test_model_entries_are_validated():
-    spec = track2.Track2Model.from_params({"name": "t5", "family": "generation", "model": "t5-base",
-                                           "paper_model": "t5-base", "training": {"epochs": 2}}, seed=7)
+    spec = track2.Track2Model.from_params(
+        {"name": "t5", "family": "generation", "model": "t5-base", "paper_model": "t5-base", "training": {"epochs": 2}},
+        seed=7,
+    )
     assert (spec.model, spec.training.epochs, spec.training.seed, spec.incremental) == ("t5-base", 2, 7, False)
     with pytest.raises(ValueError, match=r"^track2_models\.incremental: .*generation family only"):
         track2.Track2Model.from_params({"name": "c", "family": "classification", "model": "m", "incremental": True})
@@ -120,14 +145,17 @@ def test_model_entries_are_validated():
     with pytest.raises(ValueError, match=r"^track2_models\.epochs: unknown key"):
         track2.Track2Model.from_params({"name": "c", "family": "classification", "model": "m", "epochs": 3})
     with pytest.raises(ValueError, match=r"^m\[1\]\.training\.lr: unknown training parameter"):
-        track2.Track2Model.from_params({"name": "c", "family": "generation", "model": "m", "training": {"lr": 1}},
-                                       where="m[1]")
+        track2.Track2Model.from_params(
+            {"name": "c", "family": "generation", "model": "m", "training": {"lr": 1}}, where="m[1]"
+        )
     with pytest.raises(ValueError, match="beside training, not in it"):
         track2.Track2Model.from_params({"name": "c", "family": "generation", "model": "m", "training": {"model": "x"}})
     with pytest.raises(ValueError, match="family: must be one of"):
         track2.Track2Model.from_params({"name": "c", "family": "regression", "model": "m"})
     with pytest.raises(ValueError, match=r"^track2_models\.training\.epochs: expected a number, got 'two'"):
-        track2.Track2Model.from_params({"name": "c", "family": "generation", "model": "m", "training": {"epochs": "two"}})
+        track2.Track2Model.from_params(
+            {"name": "c", "family": "generation", "model": "m", "training": {"epochs": "two"}}
+        )
     with pytest.raises(ValueError, match="name no model here"):
         track2.IncrementalConfig.from_params({"training": {"model": "t5-base"}})
     with pytest.raises(ValueError, match=r"^track2_incremental\.max_train_samples: must be positive"):
@@ -140,19 +168,26 @@ def test_model_entries_are_validated():
 
 # --- the three families end to end on tiny data --------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory, mock_2022, mock_carer):
     """Classification, generation and two-stage generation on synthetic data, as notebook 04 runs them."""
     root = tmp_path_factory.mktemp("track2")
     splits = load_splits(mock_2022)
     fit, valid = train_validation_split(splits.train)
-    entries = [{"name": "cls", "family": "classification", "model": "tiny-encoder", "paper_model": "bert-base-uncased"},
-               {"name": "gen", "family": "generation", "model": "tiny-seq2seq", "paper_model": "t5-base"},
-               {"name": "inc", "family": "generation", "model": "tiny-seq2seq", "incremental": True,
-                "paper_model": "mrm8488/t5-base-finetuned-emotion"}]
+    entries = [
+        {"name": "cls", "family": "classification", "model": "tiny-encoder", "paper_model": "bert-base-uncased"},
+        {"name": "gen", "family": "generation", "model": "tiny-seq2seq", "paper_model": "t5-base"},
+        {
+            "name": "inc",
+            "family": "generation",
+            "model": "tiny-seq2seq",
+            "incremental": True,
+            "paper_model": "mrm8488/t5-base-finetuned-emotion",
+        },
+    ]
     specs = [track2.Track2Model.from_params({**e, "training": TINY}) for e in entries]
-    results = [track2.run_model(s, fit, valid, splits.dev, root, load_carer(mock_carer), INCREMENTAL)
-               for s in specs]
+    results = [track2.run_model(s, fit, valid, splits.dev, root, load_carer(mock_carer), INCREMENTAL) for s in specs]
     return root, splits, results
 
 
@@ -211,8 +246,10 @@ def test_incremental_effect_pairs_the_same_base_with_and_without(tiny_run):
     assert list(effect["base"]) == ["tiny-seq2seq"]
     row = effect.iloc[0]
     assert (row["without"], row["with"]) == ("gen", "inc")
-    assert (row["macro_f1_without"], row["macro_f1_with"]) == (results[1].scores["macro_f1"],
-                                                               results[2].scores["macro_f1"])
+    assert (row["macro_f1_without"], row["macro_f1_with"]) == (
+        results[1].scores["macro_f1"],
+        results[2].scores["macro_f1"],
+    )
     assert row["gain"] == pytest.approx(row["macro_f1_with"] - row["macro_f1_without"], abs=1e-4)
     assert row["gain_ci_low"] <= row["gain"] <= row["gain_ci_high"]
     assert track2.incremental_effect(results[:2], splits.dev["emotion"]).empty
@@ -221,9 +258,15 @@ def test_incremental_effect_pairs_the_same_base_with_and_without(tiny_run):
 
 def _published(root, results):
     """A row standing for a published CARER checkpoint of tiny-seq2seq: the kit's own stage-1 model, saved."""
-    spec = track2.Track2Model.from_params({"name": "pub", "family": "generation", "carer_checkpoint_of": "tiny-seq2seq",
-                                           "model": str(track2.stage1_dir(root, "tiny-seq2seq") / track2.MODEL_DIR),
-                                           "training": TINY})
+    spec = track2.Track2Model.from_params(
+        {
+            "name": "pub",
+            "family": "generation",
+            "carer_checkpoint_of": "tiny-seq2seq",
+            "model": str(track2.stage1_dir(root, "tiny-seq2seq") / track2.MODEL_DIR),
+            "training": TINY,
+        }
+    )
     return dataclasses.replace(results[1], spec=spec, predictions=list(reversed(results[1].predictions)))
 
 
@@ -231,23 +274,30 @@ def test_a_published_carer_checkpoint_is_paired_with_its_base_and_with_the_kits_
     root, splits, results = tiny_run
     effect = track2.incremental_effect([*results, _published(root, results)], splits.dev["emotion"], n_resamples=200)
     assert list(zip(effect["comparison"], effect["without"], effect["with"])) == [
-        ("kit's CARER stage", "gen", "inc"), ("published checkpoint", "gen", "pub"),
-        ("kit's stage vs published", "pub", "inc")]
+        ("kit's CARER stage", "gen", "inc"),
+        ("published checkpoint", "gen", "pub"),
+        ("kit's stage vs published", "pub", "inc"),
+    ]
     assert (effect["base"] == "tiny-seq2seq").all()
     with pytest.raises(ValueError, match="carer_checkpoint_of: only for a generation row"):
-        track2.Track2Model.from_params({"name": "x", "family": "classification", "model": "tiny-encoder",
-                                        "carer_checkpoint_of": "tiny-encoder"})
+        track2.Track2Model.from_params(
+            {"name": "x", "family": "classification", "model": "tiny-encoder", "carer_checkpoint_of": "tiny-encoder"}
+        )
 
 
 def test_both_carer_stage_models_are_scored_on_carer_test(tiny_run, mock_carer):
     root, _, results = tiny_run
     carer = load_carer(mock_carer)
     table = track2.stage1_on_carer_test([*results, _published(root, results)], root, carer, 64, 32)
-    assert list(table["model"]) == ["inc", "pub"] and list(table["stage1"]) == ["kit's CARER stage",
-                                                                                "published checkpoint"]
+    assert list(table["model"]) == ["inc", "pub"] and list(table["stage1"]) == [
+        "kit's CARER stage",
+        "published checkpoint",
+    ]
     model, tokenizer = models.load_model(str(track2.stage1_dir(root, "tiny-seq2seq") / track2.MODEL_DIR), "seq2seq")
-    expected = emotion_scores(carer.test["emotion"], track2.predict_generation(
-        model, tokenizer, list(carer.test["essay"]), CARER_LABELS, 64, 32))
+    expected = emotion_scores(
+        carer.test["emotion"],
+        track2.predict_generation(model, tokenizer, list(carer.test["essay"]), CARER_LABELS, 64, 32),
+    )
     for _, row in table.iterrows():  # the same saved model under both names: the same scores
         assert (row["accuracy"], row["macro_f1"]) == (expected["accuracy"], expected["macro_f1"])
         assert row["carer_test_lines"] == len(carer.test)
@@ -342,22 +392,24 @@ def test_person_features_are_written_before_the_essay_and_missing_ones_are_named
 def test_a_row_without_person_features_keeps_the_settings_it_was_saved_with():
     spec = track2.Track2Model.from_params({"name": "g", "family": "generation", "model": "tiny-seq2seq"})
     assert "person_features" not in spec.settings()
-    person = track2.Track2Model.from_params({"name": "g", "family": "generation", "model": "tiny-seq2seq",
-                                             "person_features": True})
+    person = track2.Track2Model.from_params(
+        {"name": "g", "family": "generation", "model": "tiny-seq2seq", "person_features": True}
+    )
     assert person.settings()["person_features"] is True
-
 
 
 def test_a_row_that_reads_the_person_features_is_not_carried_forward(tiny_run, tmp_path):
     _, _, results = tiny_run
-    person = dataclasses.replace(results[1], spec=dataclasses.replace(results[1].spec, person_features=True),
-                                 valid_macro_f1=1.0)
+    person = dataclasses.replace(
+        results[1], spec=dataclasses.replace(results[1].spec, person_features=True), valid_macro_f1=1.0
+    )
     assert track2.select_best([results[0], person], tmp_path) is results[0]
     with pytest.raises(ValueError, match="at least one must read essays alone"):
         track2.select_best([person], tmp_path)
 
 
 # --- the classifier's pooled vector -----------------------------------------------------------------
+
 
 def test_mean_pooling_ignores_padding_and_cls_reads_the_first_state():
     from wassa_lib.track2.classifier import pool
@@ -372,7 +424,7 @@ def test_mean_pooling_ignores_padding_and_cls_reads_the_first_state():
 
 @pytest.mark.parametrize("pooling", ["pooler", "mean"])
 def test_a_pooled_classifier_trains_saves_and_loads_back_the_same_predictions(mock_2022, tmp_path, pooling):
-    from wassa_lib.config import TrainingConfig
+    from wassa_lib.settings.configs import TrainingConfig
     from wassa_lib.track2.classifier import PooledClassifier
     from wassa_lib.track2.decoding import predict_classifier
     from wassa_lib.track2.training import train_classifier
@@ -398,8 +450,16 @@ def test_pooling_is_for_classification_rows_only():
 def test_incremental_rows_of_one_base_share_one_carer_stage(tiny_run, mock_carer):
     root, splits, results = tiny_run
     fit, valid = train_validation_split(splits.train)
-    person = track2.Track2Model.from_params({"name": "inc-person", "family": "generation", "model": "tiny-seq2seq",
-                                             "incremental": True, "person_features": True, "training": TINY})
+    person = track2.Track2Model.from_params(
+        {
+            "name": "inc-person",
+            "family": "generation",
+            "model": "tiny-seq2seq",
+            "incremental": True,
+            "person_features": True,
+            "training": TINY,
+        }
+    )
     before = (track2.stage1_dir(root, "tiny-seq2seq") / track2.RESULT_FILE).stat().st_mtime_ns
     result = track2.run_model(person, fit, valid, splits.dev, root, load_carer(mock_carer), INCREMENTAL)
     assert result.stage1 == results[2].stage1

@@ -1,4 +1,5 @@
 """Precision choice, batch arithmetic, config validation, tokenised datasets, resume checkpoints."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,10 +7,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from wassa_lib.config import RunConfig, TrainingConfig
-from wassa_lib.models import train_wordpiece
-from wassa_lib.training import (choose_precision, effective_batch_size, resume_checkpoint, steps_per_epoch,
-                                tokenize_frame, training_arguments)
+from wassa_lib.hf.models import train_wordpiece
+from wassa_lib.hf.training import (
+    choose_precision,
+    effective_batch_size,
+    resume_checkpoint,
+    steps_per_epoch,
+    tokenize_frame,
+    training_arguments,
+)
+from wassa_lib.settings.configs import RunConfig, TrainingConfig
 
 
 def test_precision_on_a_cpu_follows_its_bf16_hardware():
@@ -21,7 +28,7 @@ def test_precision_on_a_cpu_follows_its_bf16_hardware():
 
 
 def test_cpu_bf16_flag_is_read_from_cpuinfo(monkeypatch, tmp_path):
-    import wassa_lib.training as training
+    from wassa_lib.hf import training as training
 
     def flags(text: str) -> bool:
         info = tmp_path / "cpuinfo"
@@ -39,8 +46,8 @@ def test_cpu_bf16_flag_is_read_from_cpuinfo(monkeypatch, tmp_path):
 
 
 def test_cpu_bf16_training_attention_is_eager_for_steps_and_default_for_evaluation():
-    from wassa_lib.models import load_model
-    from wassa_lib.callbacks import TrainingAttention
+    from wassa_lib.hf.callbacks import TrainingAttention
+    from wassa_lib.hf.models import load_model
 
     model, _ = load_model("tiny-encoder", "regression", corpus=["a few words for a tokenizer"])
     default = model.config._attn_implementation
@@ -83,8 +90,10 @@ def test_batch_arithmetic():
         effective_batch_size(cfg, n_devices=0)
 
 
-@pytest.mark.parametrize("field,value", [("batch_size", 0), ("learning_rate", -1.0), ("precision", "fp8"),
-                                         ("model", ""), ("warmup_ratio", 1.5)])
+@pytest.mark.parametrize(
+    "field,value",
+    [("batch_size", 0), ("learning_rate", -1.0), ("precision", "fp8"), ("model", ""), ("warmup_ratio", 1.5)],
+)
 def test_training_config_rejects_bad_values(field, value):
     with pytest.raises(ValueError, match=f"^{field}: "):
         TrainingConfig(**{"model": "tiny-encoder", field: value})
@@ -114,7 +123,7 @@ def test_mock_data_dir_is_written_into_the_run_folder(tmp_path):
 
 
 def test_a_named_folder_that_does_not_exist_is_an_error_even_where_mock_is_allowed(tmp_path, monkeypatch):
-    from wassa_lib.data import DataError
+    from wassa_lib.data.wassa import DataError
 
     monkeypatch.setenv("WASSA_DATA_DIR", str(tmp_path / "typo"))
     with pytest.raises(DataError, match=r"typo: WASSA data folder not found \(named by \$WASSA_DATA_DIR\)"):
@@ -128,7 +137,7 @@ def test_a_named_folder_that_does_not_exist_is_an_error_even_where_mock_is_allow
 
 
 def test_synthetic_data_only_where_nothing_was_named(tmp_path, monkeypatch):
-    from wassa_lib import config
+    from wassa_lib.settings import configs as config
 
     monkeypatch.delenv("WASSA_DATA_DIR", raising=False)
     monkeypatch.setattr(config, "DEFAULT_WASSA_DIR", tmp_path / "absent")
@@ -152,8 +161,9 @@ def test_wrong_types_name_the_field():
 
 def test_tokenize_frame_is_unpadded_with_lengths():
     tok = train_wordpiece(["a short essay", "a much longer essay with many more words in it"])
-    df = pd.DataFrame({"essay": ["a short essay", "a much longer essay with many more words in it"],
-                       "empathy": [1.0, 2.0]})
+    df = pd.DataFrame(
+        {"essay": ["a short essay", "a much longer essay with many more words in it"], "empathy": [1.0, 2.0]}
+    )
     ds = tokenize_frame(df, tok, max_length=6, label_columns=["empathy"])
     assert ds["length"] == [5, 6]  # [CLS] a short essay [SEP]; truncated at 6
     assert ds["empathy"] == [1.0, 2.0]
@@ -166,7 +176,9 @@ def test_training_arguments_group_by_length_and_keep_best(tmp_path):
     assert args.load_best_model_at_end and args.metric_for_best_model == "pearson"
     assert not args.fp16 and args.bf16 == (choose_precision("auto") == "bf16")  # a CPU: bf16 where it has it
     assert args.optim == "adamw_torch_fused"
-    grouped = getattr(args, "train_sampling_strategy", None) == "group_by_length" or getattr(args, "group_by_length", False)
+    grouped = getattr(args, "train_sampling_strategy", None) == "group_by_length" or getattr(
+        args, "group_by_length", False
+    )
     assert grouped
 
 
@@ -190,29 +202,45 @@ def test_resume_skips_a_checkpoint_whose_save_was_interrupted(tmp_path, caplog):
     assert not cut_off.exists() and "incomplete checkpoint removed" in caplog.text
 
 
-@pytest.mark.parametrize("patience, scripted, expected", [
-    (2, [0.1, 0.3, 0.2, 0.25, 0.5, 0.6], {"epochs_run": 4, "best_epoch": 2, "stopped_by": "patience"}),
-    (2, [0.1, 0.2, 0.3, 0.4], {"epochs_run": 4, "best_epoch": 4, "stopped_by": "cap"}),
-    (None, [0.5, 0.1, 0.1, 0.1], {"epochs_run": 4, "best_epoch": 1, "stopped_by": "cap"}),
-])
+@pytest.mark.parametrize(
+    "patience, scripted, expected",
+    [
+        (2, [0.1, 0.3, 0.2, 0.25, 0.5, 0.6], {"epochs_run": 4, "best_epoch": 2, "stopped_by": "patience"}),
+        (2, [0.1, 0.2, 0.3, 0.4], {"epochs_run": 4, "best_epoch": 4, "stopped_by": "cap"}),
+        (None, [0.5, 0.1, 0.1, 0.1], {"epochs_run": 4, "best_epoch": 1, "stopped_by": "cap"}),
+    ],
+)
 def test_early_stopping_ends_after_patience_epochs_without_improvement_and_keeps_the_best(
-        tmp_path, patience, scripted, expected):
+    tmp_path, patience, scripted, expected
+):
     from transformers import DataCollatorWithPadding, Trainer
 
-    from wassa_lib.models import load_model
-    from wassa_lib.provenance import git_commit
-    from wassa_lib.training import train
+    from wassa_lib.hf.models import load_model
+    from wassa_lib.hf.training import train
+    from wassa_lib.settings.provenance import git_commit
 
     essays = [f"essay number {i} about the news" for i in range(8)]
-    cfg = TrainingConfig(model="tiny-encoder", epochs=len(scripted), batch_size=4, learning_rate=1e-3, max_length=16,
-                         precision="fp32", early_stopping_patience=patience)
+    cfg = TrainingConfig(
+        model="tiny-encoder",
+        epochs=len(scripted),
+        batch_size=4,
+        learning_rate=1e-3,
+        max_length=16,
+        precision="fp32",
+        early_stopping_patience=patience,
+    )
     model, tok = load_model(cfg.model, "regression", corpus=essays)
     data = tokenize_frame(pd.DataFrame({"essay": essays, "labels": [float(i) for i in range(8)]}), tok, 16, ["labels"])
     values = iter(scripted)
-    trainer = Trainer(model=model, args=training_arguments(cfg, tmp_path, metric_for_best="score"),
-                      train_dataset=data, eval_dataset=data, data_collator=DataCollatorWithPadding(tok),
-                      compute_metrics=lambda _: {"score": next(values)})
+    trainer = Trainer(
+        model=model,
+        args=training_arguments(cfg, tmp_path, metric_for_best="score"),
+        train_dataset=data,
+        eval_dataset=data,
+        data_collator=DataCollatorWithPadding(tok),
+        compute_metrics=lambda _: {"score": next(values)},
+    )
     record = train(trainer, cfg, tmp_path, resume=False)
     assert {k: record[k] for k in expected} == expected
-    assert record["validation_by_epoch"] == scripted[:expected["epochs_run"]]
+    assert record["validation_by_epoch"] == scripted[: expected["epochs_run"]]
     assert record["trained_at"] == git_commit() and len(record["trained_at"]) >= 7

@@ -1,4 +1,5 @@
 """Tuning on the validation split: the grid, each tuning run's rates, and tuning.csv from finished runs."""
+
 from __future__ import annotations
 
 import json
@@ -6,23 +7,40 @@ from pathlib import Path
 
 import pytest
 
-from wassa_lib import tuning
-from wassa_lib.layout import tuning_run_dir
-from wassa_lib.params import RunError, check_params, load_params
+from wassa_lib.evaluation import tuning
+from wassa_lib.runner.params import RunError, check_params, load_params
+from wassa_lib.settings.layout import tuning_run_dir
 
 GRID = {"track1": [1e-5, 2e-5], "classification": [1e-4, 2e-4], "generation": [1e-4, 2e-4]}
-MODELS = [{"name": "clf", "family": "classification", "model": "tiny-encoder", "training": {"learning_rate": 2e-4}},
-          {"name": "gen", "family": "generation", "model": "tiny-seq2seq", "incremental": True,
-           "training": {"learning_rate": 1e-4}}]
-PARAMS = {"track1_training": {"model": "tiny-encoder", "learning_rate": 2e-5}, "track1_pooling": "cls",
-          "track2_models": MODELS, "tuning_learning_rates": GRID}
+MODELS = [
+    {"name": "clf", "family": "classification", "model": "tiny-encoder", "training": {"learning_rate": 2e-4}},
+    {
+        "name": "gen",
+        "family": "generation",
+        "model": "tiny-seq2seq",
+        "incremental": True,
+        "training": {"learning_rate": 1e-4},
+    },
+]
+PARAMS = {
+    "track1_training": {"model": "tiny-encoder", "learning_rate": 2e-5},
+    "track1_pooling": "cls",
+    "track2_models": MODELS,
+    "tuning_learning_rates": GRID,
+}
 
 
-@pytest.mark.parametrize("grid, message", [
-    ({"track1": [1e-5]}, "tuning_learning_rates: expected a mapping with the keys track1, classification, generation"),
-    ({**GRID, "generation": [1e-4, -1.0]}, r"tuning_learning_rates.generation: expected a list of positive"),
-    ({**GRID, "track1": [1e-5]}, "tuning_learning_rates: every family needs as many rates"),
-])
+@pytest.mark.parametrize(
+    "grid, message",
+    [
+        (
+            {"track1": [1e-5]},
+            "tuning_learning_rates: expected a mapping with the keys track1, classification, generation",
+        ),
+        ({**GRID, "generation": [1e-4, -1.0]}, r"tuning_learning_rates.generation: expected a list of positive"),
+        ({**GRID, "track1": [1e-5]}, "tuning_learning_rates: every family needs as many rates"),
+    ],
+)
 def test_a_bad_grid_is_one_line_naming_the_key(grid, message):
     with pytest.raises(ValueError, match=message):
         tuning.check_grid(grid)
@@ -31,7 +49,9 @@ def test_a_bad_grid_is_one_line_naming_the_key(grid, message):
 
 
 def test_each_point_sets_every_familys_rate_and_nothing_else():
-    first = tuning.variant({**PARAMS, "track2_models": [*MODELS, {**MODELS[1], "name": "p", "person_features": True}]}, 1)
+    first = tuning.variant(
+        {**PARAMS, "track2_models": [*MODELS, {**MODELS[1], "name": "p", "person_features": True}]}, 1
+    )
     assert first["track1_training"] == {"model": "tiny-encoder", "learning_rate": 1e-5}
     assert first["track1_multitask"] is False and [m["name"] for m in first["track2_models"]] == ["clf", "gen"]
     assert [m["training"]["learning_rate"] for m in first["track2_models"]] == [1e-4, 1e-4]
@@ -51,19 +71,32 @@ def _finished_run(run: Path, point: int, scores: dict, probe: dict, track2: bool
     variant = tuning.variant(PARAMS, point)
     (run / "metrics").mkdir(parents=True)
     notebooks = ["01_data", "02_track1_finetune"] + ["04_track2_generation"] * track2
-    (run / "manifest.json").write_text(json.dumps({"params": {**PARAMS, **variant},
-                                                   "notebooks": {name: {"status": "done"} for name in notebooks}}))
+    (run / "manifest.json").write_text(
+        json.dumps({"params": {**PARAMS, **variant}, "notebooks": {name: {"status": "done"} for name in notebooks}})
+    )
     curve = lambda best: {"validation_by_epoch": [best - 0.1, best], "best_epoch": 2}  # noqa: E731
-    (run / "metrics" / "02_track1_finetune.json").write_text(json.dumps({
-        "encoders": [{"score": "empathy", "validation_pearson": scores["t1"]},
-                     {"score": "distress", "validation_pearson": scores["t1"] + 0.1}],
-        "carried_by_pooling": probe,
-        "training": {"track1_empathy": curve(scores["t1"]), "track1_distress": curve(scores["t1"] + 0.1)}}))
+    (run / "metrics" / "02_track1_finetune.json").write_text(
+        json.dumps(
+            {
+                "encoders": [
+                    {"score": "empathy", "validation_pearson": scores["t1"]},
+                    {"score": "distress", "validation_pearson": scores["t1"] + 0.1},
+                ],
+                "carried_by_pooling": probe,
+                "training": {"track1_empathy": curve(scores["t1"]), "track1_distress": curve(scores["t1"] + 0.1)},
+            }
+        )
+    )
     if not track2:
         return
-    (run / "metrics" / "04_track2.json").write_text(json.dumps({
-        "models": {name: {"valid_macro_f1": scores[name]} for name in ("clf", "gen")},
-        "training": {f"track2_{name}": curve(scores[name]) for name in ("clf", "gen")}}))
+    (run / "metrics" / "04_track2.json").write_text(
+        json.dumps(
+            {
+                "models": {name: {"valid_macro_f1": scores[name]} for name in ("clf", "gen")},
+                "training": {f"track2_{name}": curve(scores[name]) for name in ("clf", "gen")},
+            }
+        )
+    )
 
 
 def test_the_table_keeps_the_best_validation_value_and_says_whether_the_profile_uses_it(tmp_path):
@@ -96,7 +129,7 @@ def test_track1_alone_tuning_runs_give_the_track1_rows_only(tmp_path):
     assert set(table["system"]) == {tuning.TRACK1_SYSTEM}
     kept = table[table["kept"]].set_index("setting")["value"]
     assert kept["learning_rate"] == 2e-5 and kept["pooling"] == "mean"
-    from wassa_lib.plots import tuning_curves
+    from wassa_lib.evaluation.plots import tuning_curves
 
     assert [ax.get_title() for ax in tuning_curves(table).axes] == ["Track 1"]  # no empty Track-2 panel
 
@@ -114,16 +147,22 @@ def test_a_future_work_row_trains_at_the_rate_of_the_row_it_extends():
     for profile in ("cpu", "smoke"):
         models = load_params(profile)["track2_models"]
         for person in [m for m in models if m.get("person_features")]:
-            twins = [m for m in models if not m.get("person_features") and m["model"] == person["model"]
-                     and m["family"] == person["family"] and m.get("incremental") == person.get("incremental")]
+            twins = [
+                m
+                for m in models
+                if not m.get("person_features")
+                and m["model"] == person["model"]
+                and m["family"] == person["family"]
+                and m.get("incremental") == person.get("incremental")
+            ]
             assert len(twins) == 1, person["name"]
             assert person["training"]["learning_rate"] == twins[0]["training"]["learning_rate"], person["name"]
 
 
 def test_the_layer_without_the_person_row_repeats_the_profiles_other_rows():
     """The layer lists Table 4's rows again (a layer replaces a whole key), so a re-tuned rate must reach both."""
-    from wassa_lib.config import REPO_ROOT
-    from wassa_lib.params import resolve
+    from wassa_lib.runner.params import resolve
+    from wassa_lib.settings.configs import REPO_ROOT
 
     whole, _ = resolve("cpu")
     layered, _ = resolve("cpu", [REPO_ROOT / "params" / "layers" / "cpu-without-person-row.yaml"])

@@ -1,11 +1,12 @@
 """``python -m wassa_lib``: run the notebooks of a profile, or one fine-tuning of it; score new essays."""
+
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
-from . import run
+from wassa_lib.runner import run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,24 +15,43 @@ def build_parser() -> argparse.ArgumentParser:
     p_run = sub.add_parser("run", help="execute the numbered notebooks of a profile into outputs/<profile>/")
     p_run.add_argument("--profile", default="cpu", help=f"params profile ({', '.join(run.available_profiles())})")
     p_run.add_argument("--only", nargs="+", metavar="NN", help="run only these notebooks, e.g. --only 01 03")
-    p_run.add_argument("--params", action="append", default=[], metavar="FILE",
-                       help="a YAML file laid over the profile (repeatable), e.g. params/layers/random-init.yaml")
-    p_run.add_argument("--resume", action="store_true",
-                       help="continue an interrupted run: skip finished notebooks, resume training checkpoints")
-    p_run.add_argument("--rerun", action="store_true",
-                       help="run the selected notebooks again with the current code, reusing every finished model "
-                            "whose settings match (implies --resume)")
+    p_run.add_argument(
+        "--params",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a YAML file laid over the profile (repeatable), e.g. params/layers/random-init.yaml",
+    )
+    p_run.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run: skip finished notebooks, resume training checkpoints",
+    )
+    p_run.add_argument(
+        "--rerun",
+        action="store_true",
+        help="run the selected notebooks again with the current code, reusing every finished model "
+        "whose settings match (implies --resume)",
+    )
     p_run.add_argument("--data-dir", help="WASSA data directory (default: $WASSA_DATA_DIR, else data/wassa2021)")
     p_run.add_argument("--output-dir", help="run folder (default: outputs/<profile>)")
     p_run.add_argument("--quiet", action="store_true", help="do not echo the notebooks' cell output")
     seed = p_run.add_mutually_exclusive_group()
     seed.add_argument("--seed", type=int, help="another seed; the run goes to outputs/<profile>-seed<N>")
-    seed.add_argument("--seeds", type=int, nargs="+", metavar="N",
-                      help="the whole profile once per seed, then Tables 2, 4, 5 over seeds and claims.csv")
-    seed.add_argument("--tune", action="store_true",
-                      help="notebooks 01, 02, 04 (with --only 01 02: Track 1 alone) once per point of the "
-                           "tuning_learning_rates grid, into outputs/<profile>-tune<i>; notebook 05 of the "
-                           "profile's run writes tuning.csv")
+    seed.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help="the whole profile once per seed, then Tables 2, 4, 5 over seeds and claims.csv",
+    )
+    seed.add_argument(
+        "--tune",
+        action="store_true",
+        help="notebooks 01, 02, 04 (with --only 01 02: Track 1 alone) once per point of the "
+        "tuning_learning_rates grid, into outputs/<profile>-tune<i>; notebook 05 of the "
+        "profile's run writes tuning.csv",
+    )
     p_pred = sub.add_parser("predict", help="empathy, distress and emotion for the essays of a CSV/TSV file")
     p_pred.add_argument("input", help="CSV or TSV file with an 'essay' column (person-feature columns optional)")
     p_pred.add_argument("--run", required=True, help="a finished run folder, e.g. outputs/cpu")
@@ -40,60 +60,90 @@ def build_parser() -> argparse.ArgumentParser:
     p_bench = sub.add_parser("bench", help="run a profile and write outputs/<profile>/benchmark.json")
     p_bench.add_argument("--profile", default="cpu")
     p_bench.add_argument("--no-run", action="store_true", help="reuse the profile's finished run")
-    p_bench.add_argument("--params", action="append", default=[], metavar="FILE",
-                         help="a YAML file laid over the profile (repeatable)")
+    p_bench.add_argument(
+        "--params", action="append", default=[], metavar="FILE", help="a YAML file laid over the profile (repeatable)"
+    )
     p_bench.add_argument("--output-dir", help="run folder (default: outputs/<profile>)")
     p_bench.add_argument("--data-dir", help="WASSA data directory (default: $WASSA_DATA_DIR, else data/wassa2021)")
-    p_train = sub.add_parser("train", help="one fine-tuning of a profile (track1:<score>, track2:<model>, "
-                                           "carer:<model>); runs under torchrun or accelerate launch")
+    p_train = sub.add_parser(
+        "train",
+        help="one fine-tuning of a profile (track1:<score>, track2:<model>, "
+        "carer:<model>); runs under torchrun or accelerate launch",
+    )
     p_train.add_argument("--profile", default="cpu", help=f"params profile ({', '.join(run.available_profiles())})")
-    p_train.add_argument("--job", required=True, help="track1:empathy, track1:distress, track2:<model name> or "
-                                                      "carer:<model name> (the CARER stage alone)")
-    p_train.add_argument("--params", action="append", default=[], metavar="FILE",
-                         help="a YAML file laid over the profile (repeatable)")
+    p_train.add_argument(
+        "--job",
+        required=True,
+        help="track1:empathy, track1:distress, track2:<model name> or carer:<model name> (the CARER stage alone)",
+    )
+    p_train.add_argument(
+        "--params", action="append", default=[], metavar="FILE", help="a YAML file laid over the profile (repeatable)"
+    )
     p_train.add_argument("--data-dir", help="WASSA data directory (default: $WASSA_DATA_DIR, else data/wassa2021)")
     p_train.add_argument("--output-dir", help="run folder (default: outputs/<profile>)")
     p_train.add_argument("--seed", type=int, help="seed (default: the profile's)")
     p_train.add_argument("--resume", action="store_true", help="reuse a finished model with the same settings")
-    p_report = sub.add_parser("report", help="render docs/results.md, the README's results and the benchmark of docs/performance.md from outputs/cpu")
+    p_report = sub.add_parser(
+        "report",
+        help="render docs/results.md, the README's results and the benchmark of docs/performance.md from outputs/cpu",
+    )
     p_report.add_argument("--check", action="store_true", help="only say which rendered file differs (exit 1)")
-    sub.add_parser("colab-cell", help="write the Colab setup cell (wassa_lib/colab.py: GIT_URL, GIT_REF) into "
-                                      "every notebook, and print the Open-in-Colab links")
+    sub.add_parser(
+        "colab-cell",
+        help="write the Colab setup cell (wassa_lib/runner/colab.py: GIT_URL, GIT_REF) into "
+        "every notebook, and print the Open-in-Colab links",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
-        return run.main_run(args.profile, only=args.only, resume=args.resume, rerun=args.rerun, data_dir=args.data_dir,
-                            output_dir=args.output_dir, quiet=args.quiet, seed=args.seed, layers=args.params,
-                            seeds=args.seeds, tune=args.tune)
+        return run.main_run(
+            args.profile,
+            only=args.only,
+            resume=args.resume,
+            rerun=args.rerun,
+            data_dir=args.data_dir,
+            output_dir=args.output_dir,
+            quiet=args.quiet,
+            seed=args.seed,
+            layers=args.params,
+            seeds=args.seeds,
+            tune=args.tune,
+        )
     if args.command == "predict":
-        from .predict import main_predict
+        from wassa_lib.runner.predict import main_predict
 
         return main_predict(args.run, args.input, args.output, args.overwrite)
     if args.command == "bench":
-        from .bench import benchmark
-        from .run import RunError
+        from wassa_lib.runner.bench import benchmark
+        from wassa_lib.runner.run import RunError
 
         try:
-            benchmark(args.profile, run=not args.no_run, data_dir=args.data_dir, output_dir=args.output_dir,
-                      layers=args.params)
+            benchmark(
+                args.profile,
+                run=not args.no_run,
+                data_dir=args.data_dir,
+                output_dir=args.output_dir,
+                layers=args.params,
+            )
         except RunError as err:
             print(f"error: {err}", file=sys.stderr)
             return 1
         return 0
     if args.command == "train":
-        from .launch import main_train
+        from wassa_lib.runner.launch import main_train
 
         return main_train(args.profile, args.job, args.params, args.data_dir, args.output_dir, args.seed, args.resume)
     if args.command == "report":
-        from . import progress, report
+        from wassa_lib.hf import progress
+        from wassa_lib.reporting import report
 
         progress.show()
         return report.main(check=args.check)
     if args.command == "colab-cell":
-        from . import colab
+        from wassa_lib.runner import colab
 
         for path in colab.write_setup_cells():
             print(f"updated {path}")

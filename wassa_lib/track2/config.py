@@ -1,4 +1,5 @@
 """Track-2 configuration: one Table-4 model (family, base model, training) and the CARER stage's settings."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -7,16 +8,25 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .. import paper
-from ..carer import CarerSplits
-from ..config import TrainingConfig, check_types
-from ..data import subsample
-from ..pooling import POOLINGS
+from wassa_lib.data.carer import CarerSplits
+from wassa_lib.data.wassa import subsample
+from wassa_lib.hf.pooling import POOLINGS
+from wassa_lib.scoring import paper
+from wassa_lib.settings.configs import TrainingConfig, check_types
 
 FAMILIES = ("classification", "generation")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_MODEL_KEYS = {"name", "family", "model", "incremental", "paper_model", "carer_checkpoint_of", "person_features",
-               "pooling", "training"}
+_MODEL_KEYS = {
+    "name",
+    "family",
+    "model",
+    "incremental",
+    "paper_model",
+    "carer_checkpoint_of",
+    "person_features",
+    "pooling",
+    "training",
+}
 STAGE1_BASE = "<the base model of each incremental model>"
 
 
@@ -28,17 +38,31 @@ class Track2Model:
     family: str = field(metadata={"help": "classification ([CLS] into a linear layer) or generation (label word)"})
     training: TrainingConfig = field(metadata={"help": "the fine-tuning settings; training.model is the base"})
     incremental: bool = field(default=False, metadata={"help": "a CARER stage first (generation only)"})
-    paper_model: str | None = field(default=None, metadata={
-        "help": "the paper's Table-4 model whose number is printed beside this row, for comparison"})
-    carer_checkpoint_of: str | None = field(default=None, metadata={
-        "help": "for a published checkpoint already fine-tuned on CARER (mrm8488/t5-base-finetuned-emotion): the "
-                "base it was trained from (t5-base); pairs the row with that base and scores it on CARER test"})
-    person_features: bool = field(default=False, metadata={
-        "help": "the paper's future work: the writer's demographics, personality and IRI written before the essay "
-                "(wassa_lib.track2.inputs)"})
-    pooling: str = field(default="pooler", metadata={
-        "help": "classification only: the vector the linear layer reads: pooler (the pooled [CLS] output, the "
-                "paper's text), cls (the [CLS] last hidden state) or mean (masked mean; wassa_lib.track2.classifier)"})
+    paper_model: str | None = field(
+        default=None,
+        metadata={"help": "the paper's Table-4 model whose number is printed beside this row, for comparison"},
+    )
+    carer_checkpoint_of: str | None = field(
+        default=None,
+        metadata={
+            "help": "for a published checkpoint already fine-tuned on CARER (mrm8488/t5-base-finetuned-emotion): the "
+            "base it was trained from (t5-base); pairs the row with that base and scores it on CARER test"
+        },
+    )
+    person_features: bool = field(
+        default=False,
+        metadata={
+            "help": "the paper's future work: the writer's demographics, personality and IRI written before the essay "
+            "(wassa_lib.track2.inputs)"
+        },
+    )
+    pooling: str = field(
+        default="pooler",
+        metadata={
+            "help": "classification only: the vector the linear layer reads: pooler (the pooled [CLS] output, the "
+            "paper's text), cls (the [CLS] last hidden state) or mean (masked mean; wassa_lib.track2.classifier)"
+        },
+    )
 
     def __post_init__(self) -> None:
         check_types(self)
@@ -68,11 +92,11 @@ class Track2Model:
 
     @property
     def model(self) -> str:
-        """The base model spec (see :mod:`wassa_lib.models`)."""
+        """The base model spec (see :mod:`wassa_lib.hf.models`)."""
         return self.training.model
 
     @classmethod
-    def from_params(cls, entry: dict, seed: int = 42, where: str = "track2_models") -> "Track2Model":
+    def from_params(cls, entry: dict, seed: int = 42, where: str = "track2_models") -> Track2Model:
         """Build from one ``track2_models`` entry: name, family, model, incremental, paper_model, training.
         An error names ``where`` and the key."""
         if not isinstance(entry, dict):
@@ -86,14 +110,22 @@ class Track2Model:
         training = entry.get("training") or {}
         if isinstance(training, dict) and "model" in training:
             raise ValueError(f"{where}.training.model: name the model beside training, not in it")
-        config = TrainingConfig.from_params({"model": entry["model"], **training} if isinstance(training, dict)
-                                            else training, seed, where=f"{where}.training")
+        config = TrainingConfig.from_params(
+            {"model": entry["model"], **training} if isinstance(training, dict) else training,
+            seed,
+            where=f"{where}.training",
+        )
         try:
-            return cls(name=entry["name"], family=entry["family"], training=config,
-                       incremental=entry.get("incremental", False), paper_model=entry.get("paper_model"),
-                       carer_checkpoint_of=entry.get("carer_checkpoint_of"),
-                       person_features=entry.get("person_features", False),
-                       pooling=entry.get("pooling", "pooler"))
+            return cls(
+                name=entry["name"],
+                family=entry["family"],
+                training=config,
+                incremental=entry.get("incremental", False),
+                paper_model=entry.get("paper_model"),
+                carer_checkpoint_of=entry.get("carer_checkpoint_of"),
+                person_features=entry.get("person_features", False),
+                pooling=entry.get("pooling", "pooler"),
+            )
         except ValueError as err:
             raise ValueError(f"{where}.{err}") from None
 
@@ -102,12 +134,15 @@ class Track2Model:
 class IncrementalConfig:
     """Stage 1 of incremental fine-tuning: its training settings and how many CARER lines it reads."""
 
-    training: TrainingConfig = field(metadata={
-        "help": "stage-1 settings; the model is each incremental model's own base"})
-    max_train_samples: int | None = field(default=None, metadata={
-        "help": "CARER training lines, subsampled per label (null = all 16000)"})
-    max_valid_samples: int | None = field(default=None, metadata={
-        "help": "CARER validation lines scored per epoch (null = all 2000)"})
+    training: TrainingConfig = field(
+        metadata={"help": "stage-1 settings; the model is each incremental model's own base"}
+    )
+    max_train_samples: int | None = field(
+        default=None, metadata={"help": "CARER training lines, subsampled per label (null = all 16000)"}
+    )
+    max_valid_samples: int | None = field(
+        default=None, metadata={"help": "CARER validation lines scored per epoch (null = all 2000)"}
+    )
 
     def __post_init__(self) -> None:
         check_types(self)
@@ -117,20 +152,25 @@ class IncrementalConfig:
                 raise ValueError(f"{name}: must be positive or null, got {value!r}")
 
     @classmethod
-    def from_params(cls, params: dict, seed: int = 42, where: str = "track2_incremental") -> "IncrementalConfig":
+    def from_params(cls, params: dict, seed: int = 42, where: str = "track2_incremental") -> IncrementalConfig:
         """Build from the ``track2_incremental`` mapping; an error names ``where`` and the key."""
         if not isinstance(params, dict):
             raise ValueError(f"{where}: expected a mapping, got {params!r}")
         unknown = sorted(set(params) - {f.name for f in dataclasses.fields(cls)})
         if unknown:
-            raise ValueError(f"{where}.{unknown[0]}: unknown key; known: training, max_train_samples, "
-                             "max_valid_samples")
+            raise ValueError(
+                f"{where}.{unknown[0]}: unknown key; known: training, max_train_samples, max_valid_samples"
+            )
         training = params.get("training") or {}
         if isinstance(training, dict) and "model" in training:
-            raise ValueError(f"{where}.training.model: stage 1 starts from each incremental model's own base; "
-                             "name no model here")
-        config = TrainingConfig.from_params({"model": STAGE1_BASE, **training} if isinstance(training, dict)
-                                            else training, seed, where=f"{where}.training")
+            raise ValueError(
+                f"{where}.training.model: stage 1 starts from each incremental model's own base; name no model here"
+            )
+        config = TrainingConfig.from_params(
+            {"model": STAGE1_BASE, **training} if isinstance(training, dict) else training,
+            seed,
+            where=f"{where}.training",
+        )
         try:
             return cls(training=config, **{k: v for k, v in params.items() if k != "training"})
         except ValueError as err:
@@ -147,13 +187,26 @@ class IncrementalConfig:
     def describe(self, carer: CarerSplits, seed: int = 42) -> str:
         """One line: how many CARER lines there are and how many stage 1 trains and validates on."""
         stage1_fit, stage1_valid = self.data(carer, seed)
-        return (f"CARER: {len(carer.train)} training lines, of which stage 1 uses {len(stage1_fit)}; "
-                f"{len(stage1_valid)} validation lines")
+        return (
+            f"CARER: {len(carer.train)} training lines, of which stage 1 uses {len(stage1_fit)}; "
+            f"{len(stage1_valid)} validation lines"
+        )
 
 
 def models_table(specs: list[Track2Model]) -> pd.DataFrame:
     """One row per Table-4 model of ``specs``: its family, base, whether it has the CARER stage, epochs, rate and
     the paper's model shown beside it."""
-    return pd.DataFrame([{"model": s.name, "family": s.family, "base": s.model, "incremental": s.incremental,
-                          "epochs": s.training.epochs, "learning_rate": s.training.learning_rate,
-                          "paper_model": s.paper_model} for s in specs])
+    return pd.DataFrame(
+        [
+            {
+                "model": s.name,
+                "family": s.family,
+                "base": s.model,
+                "incremental": s.incremental,
+                "epochs": s.training.epochs,
+                "learning_rate": s.training.learning_rate,
+                "paper_model": s.paper_model,
+            }
+            for s in specs
+        ]
+    )

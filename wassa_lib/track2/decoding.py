@@ -7,17 +7,18 @@ Free greedy generation is run as well, only to count the outputs that are *not*
 exactly one of the candidate labels after stripping whitespace and lowercasing
 (``invalid_generations``); those strings are reported, never used as predictions.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from transformers.modeling_outputs import BaseModelOutput
 
-from ..data import EMOTIONS
-from ..training import autocast, sorted_batches
+from wassa_lib.data.wassa import EMOTIONS
+from wassa_lib.hf.training import autocast, sorted_batches
 
 
 def eos_token_id(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> int:
@@ -52,10 +53,16 @@ def count_invalid(texts: Sequence[str], labels: Sequence[str] = EMOTIONS) -> int
 
 
 @torch.inference_mode()
-def predict_classifier(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, essays: Sequence[str],
-                       max_length: int = 256, batch_size: int = 64, precision: str = "auto") -> list[str]:
+def predict_classifier(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    essays: Sequence[str],
+    max_length: int = 256,
+    batch_size: int = 64,
+    precision: str = "auto",
+) -> list[str]:
     """Arg-max label per essay (labels from ``model.config.id2label``), in the input order; ``precision``
-    as :func:`wassa_lib.training.choose_precision` reads it."""
+    as :func:`wassa_lib.hf.training.choose_precision` reads it."""
     model.eval()
     out: list[str] = [""] * len(essays)
     with autocast(model.device.type, precision):
@@ -66,9 +73,15 @@ def predict_classifier(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBas
 
 
 @torch.inference_mode()
-def score_labels(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, essays: Sequence[str],
-                 labels: Sequence[str] = EMOTIONS, max_length: int = 256, batch_size: int = 64,
-                 precision: str = "auto") -> np.ndarray:
+def score_labels(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    essays: Sequence[str],
+    labels: Sequence[str] = EMOTIONS,
+    max_length: int = 256,
+    batch_size: int = 64,
+    precision: str = "auto",
+) -> np.ndarray:
     """``(essays, labels)`` sums of token log-likelihoods of ``label + eos`` given each essay.
 
     Each batch runs the encoder once and the decoder on every label sequence.
@@ -78,32 +91,47 @@ def score_labels(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, ess
     k, width = len(targets), max(map(len, targets))
     target = torch.full((k, width), -100, dtype=torch.long, device=model.device)
     for row, ids in enumerate(targets):
-        target[row, :len(ids)] = torch.tensor(ids)
+        target[row, : len(ids)] = torch.tensor(ids)
     scores = np.empty((len(essays), k))
     with autocast(model.device.type, precision):
         for idx, batch in sorted_batches(tokenizer, essays, max_length, batch_size, model.device):
             hidden = model.get_encoder()(**batch).last_hidden_state
             n = len(idx)
             labels_batch = target.repeat(n, 1)
-            logits = model(encoder_outputs=BaseModelOutput(last_hidden_state=hidden.repeat_interleave(k, 0)),
-                           attention_mask=batch["attention_mask"].repeat_interleave(k, 0), labels=labels_batch).logits
+            logits = model(
+                encoder_outputs=BaseModelOutput(last_hidden_state=hidden.repeat_interleave(k, 0)),
+                attention_mask=batch["attention_mask"].repeat_interleave(k, 0),
+                labels=labels_batch,
+            ).logits
             logp = logits.float().log_softmax(-1).gather(-1, labels_batch.clamp(min=0).unsqueeze(-1)).squeeze(-1)
             scores[idx] = (logp * (labels_batch != -100)).sum(-1).view(n, k).cpu().numpy()
     return scores
 
 
-def predict_generation(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, essays: Sequence[str],
-                       labels: Sequence[str] = EMOTIONS, max_length: int = 256, batch_size: int = 64,
-                       precision: str = "auto") -> list[str]:
+def predict_generation(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    essays: Sequence[str],
+    labels: Sequence[str] = EMOTIONS,
+    max_length: int = 256,
+    batch_size: int = 64,
+    precision: str = "auto",
+) -> list[str]:
     """The best-scoring label per essay (see :func:`score_labels`): always one of ``labels``."""
     scores = score_labels(model, tokenizer, essays, labels, max_length, batch_size, precision)
     return [labels[j] for j in scores.argmax(1)]
 
 
 @torch.inference_mode()
-def generate_free(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, essays: Sequence[str],
-                  labels: Sequence[str] = EMOTIONS, max_length: int = 256, batch_size: int = 64,
-                  precision: str = "auto") -> list[str]:
+def generate_free(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    essays: Sequence[str],
+    labels: Sequence[str] = EMOTIONS,
+    max_length: int = 256,
+    batch_size: int = 64,
+    precision: str = "auto",
+) -> list[str]:
     """Unconstrained greedy outputs, decoded without special tokens, in the input order.
 
     Room is left for two tokens beyond the longest label sequence, so an output

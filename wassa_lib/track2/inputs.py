@@ -4,15 +4,18 @@ The paper's conclusion names the person features (demographics, personality, IRI
 Track 2. A row with ``person_features: true`` gives them to the model the only way a text model can take
 them without a new head: as text, ``"age 35, gender 1, ...; personality: ...; IRI: ...; essay: <essay>"``.
 """
+
 from __future__ import annotations
 
 import pandas as pd
 
-from ..data import DEMOGRAPHICS, IRI, PERSON_FEATURES, PERSONALITY
+from wassa_lib.data.wassa import DEMOGRAPHICS, IRI, PERSON_FEATURES, PERSONALITY
 
-_WORDS = {**{name: name for name in DEMOGRAPHICS},
-          **{name: name.removeprefix("personality_").replace("openess", "openness") for name in PERSONALITY},
-          **{name: name.removeprefix("iri_").replace("_", " ").replace("empathatic", "empathic") for name in IRI}}
+_WORDS = {
+    **{name: name for name in DEMOGRAPHICS},
+    **{name: name.removeprefix("personality_").replace("openess", "openness") for name in PERSONALITY},
+    **{name: name.removeprefix("iri_").replace("_", " ").replace("empathatic", "empathic") for name in IRI},
+}
 
 
 def _value(value: float) -> str:
@@ -22,8 +25,7 @@ def _value(value: float) -> str:
 def person_text(row: pd.Series) -> str:
     """``"age 35, gender 1, ...; personality: conscientiousness 5.5, ...; IRI: perspective taking 3.2, ..."``"""
     groups = (("", DEMOGRAPHICS), ("personality: ", PERSONALITY), ("IRI: ", IRI))
-    return "; ".join(prefix + ", ".join(f"{_WORDS[c]} {_value(row[c])}" for c in columns)
-                     for prefix, columns in groups)
+    return "; ".join(prefix + ", ".join(f"{_WORDS[c]} {_value(row[c])}" for c in columns) for prefix, columns in groups)
 
 
 def model_inputs(frame: pd.DataFrame, person_features: bool) -> list[str]:

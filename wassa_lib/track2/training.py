@@ -10,6 +10,7 @@ Checkpoints are selected on the validation part of the split of the training fil
 by validation macro-F1 (for generation: of the label-scoring predictions). The dev
 set is only predicted, never used during training.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,27 +19,50 @@ import logging
 import re
 import shutil
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from transformers import (DataCollatorForSeq2Seq, DataCollatorWithPadding, EvalPrediction, PreTrainedModel,
-                          PreTrainedTokenizerBase, Seq2SeqTrainer, Trainer)
+from transformers import (
+    DataCollatorForSeq2Seq,
+    DataCollatorWithPadding,
+    EvalPrediction,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    Seq2SeqTrainer,
+    Trainer,
+)
 
-from ..carer import CARER_LABELS, CarerSplits
-from ..config import TrainingConfig
-from ..data import EMOTIONS
-from ..metrics import EmotionScores, emotion_scores, macro_f1
-from ..models import load_model
-from ..training import (checkpoint_dir, is_main_process, reusable_record, set_attention_dropout, tokenize_frame, train,
-                        training_arguments, wait_for_everyone)
-from .classifier import PooledClassifier
-from .config import IncrementalConfig, Track2Model
-from .decoding import (count_invalid, eos_token_id, generate_free, label_targets, one_hot, predict_classifier,
-                       predict_generation, score_labels)
-from .inputs import model_inputs
+from wassa_lib.data.carer import CARER_LABELS, CarerSplits
+from wassa_lib.data.wassa import EMOTIONS
+from wassa_lib.hf.models import load_model
+from wassa_lib.hf.training import (
+    checkpoint_dir,
+    is_main_process,
+    reusable_record,
+    set_attention_dropout,
+    tokenize_frame,
+    train,
+    training_arguments,
+    wait_for_everyone,
+)
+from wassa_lib.scoring.scorer import EmotionScores, emotion_scores, macro_f1
+from wassa_lib.settings.configs import TrainingConfig
+from wassa_lib.track2.classifier import PooledClassifier
+from wassa_lib.track2.config import IncrementalConfig, Track2Model
+from wassa_lib.track2.decoding import (
+    count_invalid,
+    eos_token_id,
+    generate_free,
+    label_targets,
+    one_hot,
+    predict_classifier,
+    predict_generation,
+    score_labels,
+)
+from wassa_lib.track2.inputs import model_inputs
 
 logger = logging.getLogger(__name__)
 MODEL_DIR = "model"
@@ -71,23 +95,33 @@ class LabelScoringTrainer(Seq2SeqTrainer):
     checkpoint-selection metric); ``eval_loss`` is the gold label's mean token NLL.
     """
 
-    def __init__(self, *args, valid: pd.DataFrame, labels: Sequence[str], max_length: int, precision: str = "auto",
-                 **kwargs) -> None:
+    def __init__(
+        self, *args, valid: pd.DataFrame, labels: Sequence[str], max_length: int, precision: str = "auto", **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.valid, self.labels, self.max_length, self.precision = valid, tuple(labels), max_length, precision
 
-    def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval",
-                 **gen_kwargs) -> dict[str, float]:
+    def evaluate(
+        self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval", **gen_kwargs
+    ) -> dict[str, float]:
         tokenizer = self.processing_class
-        scores = score_labels(self.model, tokenizer, list(self.valid["essay"]), self.labels, self.max_length,
-                              self.args.per_device_eval_batch_size, self.precision)
+        scores = score_labels(
+            self.model,
+            tokenizer,
+            list(self.valid["essay"]),
+            self.labels,
+            self.max_length,
+            self.args.per_device_eval_batch_size,
+            self.precision,
+        )
         gold_idx = self.valid["emotion"].map({label: i for i, label in enumerate(self.labels)}).to_numpy()
-        lengths = np.array([len(t) for t in label_targets(tokenizer, self.labels,
-                                                          eos_token_id(self.model, tokenizer))])
+        lengths = np.array([len(t) for t in label_targets(tokenizer, self.labels, eos_token_id(self.model, tokenizer))])
         nll = -scores[np.arange(len(gold_idx)), gold_idx] / lengths[gold_idx]
         pred = np.asarray(self.labels)[scores.argmax(1)]
-        metrics = {f"{metric_key_prefix}_loss": float(nll.mean()),
-                   f"{metric_key_prefix}_macro_f1": macro_f1(self.valid["emotion"].to_numpy(), pred)}
+        metrics = {
+            f"{metric_key_prefix}_loss": float(nll.mean()),
+            f"{metric_key_prefix}_macro_f1": macro_f1(self.valid["emotion"].to_numpy(), pred),
+        }
         self.log(metrics)
         self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
         return metrics
@@ -107,35 +141,70 @@ def _dev_scorer(dev: pd.DataFrame | None, predict) -> Callable | None:
     """The dev macro-F1 of ``predict(model, essays)`` after each epoch, recorded and never used for a choice."""
     if dev is None:
         return None
-    return lambda model: {"macro_f1": macro_f1(dev["emotion"].to_numpy(), np.asarray(predict(model, list(dev["essay"]))))}
+    return lambda model: {
+        "macro_f1": macro_f1(dev["emotion"].to_numpy(), np.asarray(predict(model, list(dev["essay"]))))
+    }
 
 
-def train_classifier(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame, out_dir: Path,
-                     resume: bool = False, label: str = "", pooling: str = "pooler", dev: pd.DataFrame | None = None
-                     ) -> tuple[PooledClassifier, PreTrainedTokenizerBase, float, dict]:
+def train_classifier(
+    cfg: TrainingConfig,
+    fit: pd.DataFrame,
+    valid: pd.DataFrame,
+    out_dir: Path,
+    resume: bool = False,
+    label: str = "",
+    pooling: str = "pooler",
+    dev: pd.DataFrame | None = None,
+) -> tuple[PooledClassifier, PreTrainedTokenizerBase, float, dict]:
     """Fine-tune ``cfg.model`` with a 7-way BCE head on its ``pooling`` vector (:mod:`.classifier`); returns
     the best model (by validation macro-F1), its tokenizer, that validation macro-F1 and the training
     throughput. The model is saved to ``out_dir/model``; ``dev`` is scored after every epoch and recorded."""
     encoder, tokenizer = load_model(cfg.model, "embedding", corpus=list(fit["essay"]), seed=cfg.seed)
     set_attention_dropout(encoder, cfg.attention_dropout)
     model = PooledClassifier(encoder, EMOTIONS, pooling)
-    datasets = [tokenize_frame(df.assign(labels=one_hot(df["emotion"])), tokenizer, cfg.max_length, ["labels"])
-                for df in (fit, valid)]
-    trainer = Trainer(model=model, args=training_arguments(cfg, checkpoint_dir(out_dir), "macro_f1"),
-                      train_dataset=datasets[0], eval_dataset=datasets[1], processing_class=tokenizer,
-                      data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=_classification_metrics)
-    training = train(trainer, cfg, checkpoint_dir(out_dir), resume, label, _dev_scorer(dev, lambda m, essays: predict_classifier(
-        m, tokenizer, essays, cfg.max_length, cfg.eval_batch_size, cfg.precision)))
+    datasets = [
+        tokenize_frame(df.assign(labels=one_hot(df["emotion"])), tokenizer, cfg.max_length, ["labels"])
+        for df in (fit, valid)
+    ]
+    trainer = Trainer(
+        model=model,
+        args=training_arguments(cfg, checkpoint_dir(out_dir), "macro_f1"),
+        train_dataset=datasets[0],
+        eval_dataset=datasets[1],
+        processing_class=tokenizer,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        compute_metrics=_classification_metrics,
+    )
+    training = train(
+        trainer,
+        cfg,
+        checkpoint_dir(out_dir),
+        resume,
+        label,
+        _dev_scorer(
+            dev,
+            lambda m, essays: predict_classifier(
+                m, tokenizer, essays, cfg.max_length, cfg.eval_batch_size, cfg.precision
+            ),
+        ),
+    )
     _finish(trainer, out_dir)
     if is_main_process():
         trainer.model.save(out_dir / MODEL_DIR)
     return trainer.model, tokenizer, float(trainer.state.best_metric), training
 
 
-def train_generator(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame, out_dir: Path,
-                    labels: Sequence[str] = EMOTIONS, resume: bool = False, corpus: Sequence[str] | None = None,
-                    label: str = "", dev: pd.DataFrame | None = None
-                    ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, float, dict]:
+def train_generator(
+    cfg: TrainingConfig,
+    fit: pd.DataFrame,
+    valid: pd.DataFrame,
+    out_dir: Path,
+    labels: Sequence[str] = EMOTIONS,
+    resume: bool = False,
+    corpus: Sequence[str] | None = None,
+    label: str = "",
+    dev: pd.DataFrame | None = None,
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, float, dict]:
     """Fine-tune the seq2seq model ``cfg.model`` to emit ``label + eos``; returns the best model (by
     validation macro-F1 of label scoring over ``labels``), its tokenizer, that macro-F1 and the
     training throughput.
@@ -143,25 +212,53 @@ def train_generator(cfg: TrainingConfig, fit: pd.DataFrame, valid: pd.DataFrame,
     ``corpus`` trains the tokenizer of a tiny model (default: the ``fit`` texts). The
     model is saved to ``out_dir/model``; ``dev`` is scored after every epoch and recorded.
     """
-    model, tokenizer = load_model(cfg.model, "seq2seq", corpus=list(corpus if corpus is not None else fit["essay"]),
-                                  seed=cfg.seed)
+    model, tokenizer = load_model(
+        cfg.model, "seq2seq", corpus=list(corpus if corpus is not None else fit["essay"]), seed=cfg.seed
+    )
     set_attention_dropout(model, cfg.attention_dropout)
     targets = dict(zip(labels, label_targets(tokenizer, labels, eos_token_id(model, tokenizer))))
-    datasets = [tokenize_frame(df.assign(labels=df["emotion"].map(targets)), tokenizer, cfg.max_length, ["labels"])
-                for df in (fit, valid)]
+    datasets = [
+        tokenize_frame(df.assign(labels=df["emotion"].map(targets)), tokenizer, cfg.max_length, ["labels"])
+        for df in (fit, valid)
+    ]
     trainer = LabelScoringTrainer(
-        model=model, args=training_arguments(cfg, checkpoint_dir(out_dir), "macro_f1", seq2seq=True),
-        train_dataset=datasets[0], eval_dataset=datasets[1], processing_class=tokenizer,
-        data_collator=DataCollatorForSeq2Seq(tokenizer), valid=valid, labels=labels,
-        max_length=cfg.max_length, precision=cfg.precision)
-    training = train(trainer, cfg, checkpoint_dir(out_dir), resume, label, _dev_scorer(dev, lambda m, essays: predict_generation(
-        m, tokenizer, essays, labels, cfg.max_length, cfg.eval_batch_size, cfg.precision)))
+        model=model,
+        args=training_arguments(cfg, checkpoint_dir(out_dir), "macro_f1", seq2seq=True),
+        train_dataset=datasets[0],
+        eval_dataset=datasets[1],
+        processing_class=tokenizer,
+        data_collator=DataCollatorForSeq2Seq(tokenizer),
+        valid=valid,
+        labels=labels,
+        max_length=cfg.max_length,
+        precision=cfg.precision,
+    )
+    training = train(
+        trainer,
+        cfg,
+        checkpoint_dir(out_dir),
+        resume,
+        label,
+        _dev_scorer(
+            dev,
+            lambda m, essays: predict_generation(
+                m, tokenizer, essays, labels, cfg.max_length, cfg.eval_batch_size, cfg.precision
+            ),
+        ),
+    )
     _finish(trainer, out_dir)
     return trainer.model, tokenizer, float(trainer.state.best_metric), training
 
 
-def train_stage1(base: str, carer: CarerSplits, incremental: IncrementalConfig, out_dir: Path, seed: int = 42,
-                 resume: bool = False, corpus: Sequence[str] = ()) -> tuple[Path, dict]:
+def train_stage1(
+    base: str,
+    carer: CarerSplits,
+    incremental: IncrementalConfig,
+    out_dir: Path,
+    seed: int = 42,
+    resume: bool = False,
+    corpus: Sequence[str] = (),
+) -> tuple[Path, dict]:
     """Stage 1 of incremental fine-tuning: ``base`` on CARER (its six labels), saved to ``out_dir/model``.
 
     Returns the saved model's folder and a summary (CARER lines used, CARER validation
@@ -170,18 +267,35 @@ def train_stage1(base: str, carer: CarerSplits, incremental: IncrementalConfig, 
     stage per base model is shared by the rows of a run). ``corpus`` adds texts to a tiny model's
     tokenizer (the WASSA essays, so stage 2 reads them too).
     """
-    settings = {**dataclasses.asdict(incremental), "training": incremental.training.settings(), "base": base,
-                "seed": seed}
+    settings = {
+        **dataclasses.asdict(incremental),
+        "training": incremental.training.settings(),
+        "base": base,
+        "seed": seed,
+    }
     saved = reusable_record(out_dir / RESULT_FILE, settings) if resume else None
     if saved is not None:
         return out_dir / MODEL_DIR, saved
     start = time.perf_counter()
     lines, valid_lines = incremental.data(carer, seed)
-    _, _, valid_f1, training = train_generator(incremental.training_for(base), lines, valid_lines, out_dir,
-                                               CARER_LABELS, resume, corpus=[*lines["essay"], *corpus],
-                                               label=f"{out_dir.parent.name} CARER stage")
-    summary = {"carer_train_lines": len(lines), "carer_valid_lines": len(valid_lines), "carer_valid_macro_f1": valid_f1,
-               "seconds": round(time.perf_counter() - start, 1), "training": training, "settings": settings}
+    _, _, valid_f1, training = train_generator(
+        incremental.training_for(base),
+        lines,
+        valid_lines,
+        out_dir,
+        CARER_LABELS,
+        resume,
+        corpus=[*lines["essay"], *corpus],
+        label=f"{out_dir.parent.name} CARER stage",
+    )
+    summary = {
+        "carer_train_lines": len(lines),
+        "carer_valid_lines": len(valid_lines),
+        "carer_valid_macro_f1": valid_f1,
+        "seconds": round(time.perf_counter() - start, 1),
+        "training": training,
+        "settings": settings,
+    }
     if is_main_process():
         (out_dir / RESULT_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return out_dir / MODEL_DIR, summary
@@ -205,30 +319,54 @@ class ModelResult:
         """``result.json`` (scores, timings, the ``settings`` it was trained with) and ``dev_predictions.csv``
         (gold, predicted, generated)."""
         folder.mkdir(parents=True, exist_ok=True)
-        frame = pd.DataFrame({"message_id": dev["message_id"].to_numpy(), "gold": dev["emotion"].to_numpy(),
-                              "predicted": self.predictions})
+        frame = pd.DataFrame(
+            {
+                "message_id": dev["message_id"].to_numpy(),
+                "gold": dev["emotion"].to_numpy(),
+                "predicted": self.predictions,
+            }
+        )
         if self.generated is not None:
             frame["generated"] = self.generated
         frame.to_csv(folder / PREDICTIONS_FILE, index=False)
-        record = {"scores": self.scores, "valid_macro_f1": self.valid_macro_f1, "seconds": self.seconds,
-                  "invalid_generations": self.invalid_generations, "stage1": self.stage1, "training": self.training,
-                  "settings": settings}
+        record = {
+            "scores": self.scores,
+            "valid_macro_f1": self.valid_macro_f1,
+            "seconds": self.seconds,
+            "invalid_generations": self.invalid_generations,
+            "stage1": self.stage1,
+            "training": self.training,
+            "settings": settings,
+        }
         (folder / RESULT_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
     @classmethod
-    def load(cls, spec: Track2Model, folder: Path, record: dict) -> "ModelResult":
+    def load(cls, spec: Track2Model, folder: Path, record: dict) -> ModelResult:
         """The result saved in ``folder`` (``record``: its ``result.json``)."""
         frame = pd.read_csv(folder / PREDICTIONS_FILE, keep_default_na=False)
-        return cls(spec=spec, predictions=list(frame["predicted"]), scores=record["scores"],
-                   valid_macro_f1=record["valid_macro_f1"], seconds=record["seconds"],
-                   invalid_generations=record["invalid_generations"],
-                   generated=list(frame["generated"]) if "generated" in frame else None, stage1=record["stage1"],
-                   training=record.get("training"))
+        return cls(
+            spec=spec,
+            predictions=list(frame["predicted"]),
+            scores=record["scores"],
+            valid_macro_f1=record["valid_macro_f1"],
+            seconds=record["seconds"],
+            invalid_generations=record["invalid_generations"],
+            generated=list(frame["generated"]) if "generated" in frame else None,
+            stage1=record["stage1"],
+            training=record.get("training"),
+        )
 
 
-def run_model(spec: Track2Model, fit: pd.DataFrame, valid: pd.DataFrame, dev: pd.DataFrame, root: Path,
-              carer: CarerSplits | None = None, incremental: IncrementalConfig | None = None,
-              resume: bool = False) -> ModelResult:
+def run_model(
+    spec: Track2Model,
+    fit: pd.DataFrame,
+    valid: pd.DataFrame,
+    dev: pd.DataFrame,
+    root: Path,
+    carer: CarerSplits | None = None,
+    incremental: IncrementalConfig | None = None,
+    resume: bool = False,
+) -> ModelResult:
     """Train one model (both stages where incremental), predict every dev essay, save under ``root/<name>``.
 
     With ``resume``, a model whose results were saved with the same settings is read back
@@ -244,29 +382,53 @@ def run_model(spec: Track2Model, fit: pd.DataFrame, valid: pd.DataFrame, dev: pd
     fit, valid, inputs = (frame.assign(essay=model_inputs(frame, spec.person_features)) for frame in (fit, valid, dev))
     cfg, essays, stage1 = spec.training, list(inputs["essay"]), None
     if spec.family == "classification":
-        model, tokenizer, valid_f1, training = train_classifier(cfg, fit, valid, folder, resume, spec.name,
-                                                                spec.pooling, dev=inputs)
+        model, tokenizer, valid_f1, training = train_classifier(
+            cfg, fit, valid, folder, resume, spec.name, spec.pooling, dev=inputs
+        )
         predictions = predict_classifier(model, tokenizer, essays, cfg.max_length, cfg.eval_batch_size, cfg.precision)
         generated = invalid = None
     else:
         if spec.incremental:
             if carer is None or incremental is None:
                 raise ValueError(f"{spec.name}: incremental fine-tuning needs the CARER data and track2_incremental")
-            stage1_model, stage1 = train_stage1(cfg.model, carer, incremental, stage1_dir(root, cfg.model), cfg.seed,
-                                                resume=True, corpus=list(fit["essay"]))
-            logger.info("%s: stage 1 on %d CARER lines, validation macro-F1 %.4f, %.0f s", spec.name,
-                        stage1["carer_train_lines"], stage1["carer_valid_macro_f1"], stage1["seconds"])
+            stage1_model, stage1 = train_stage1(
+                cfg.model,
+                carer,
+                incremental,
+                stage1_dir(root, cfg.model),
+                cfg.seed,
+                resume=True,
+                corpus=list(fit["essay"]),
+            )
+            logger.info(
+                "%s: stage 1 on %d CARER lines, validation macro-F1 %.4f, %.0f s",
+                spec.name,
+                stage1["carer_train_lines"],
+                stage1["carer_valid_macro_f1"],
+                stage1["seconds"],
+            )
             cfg = dataclasses.replace(cfg, model=str(stage1_model))
-        model, tokenizer, valid_f1, training = train_generator(cfg, fit, valid, folder, EMOTIONS, resume, label=spec.name,
-                                                               dev=inputs)
-        predictions = predict_generation(model, tokenizer, essays, EMOTIONS, cfg.max_length, cfg.eval_batch_size,
-                                         cfg.precision)
-        generated = generate_free(model, tokenizer, essays, EMOTIONS, cfg.max_length, cfg.eval_batch_size,
-                                  cfg.precision)
+        model, tokenizer, valid_f1, training = train_generator(
+            cfg, fit, valid, folder, EMOTIONS, resume, label=spec.name, dev=inputs
+        )
+        predictions = predict_generation(
+            model, tokenizer, essays, EMOTIONS, cfg.max_length, cfg.eval_batch_size, cfg.precision
+        )
+        generated = generate_free(
+            model, tokenizer, essays, EMOTIONS, cfg.max_length, cfg.eval_batch_size, cfg.precision
+        )
         invalid = count_invalid(generated)
-    result = ModelResult(spec=spec, predictions=predictions, scores=emotion_scores(dev["emotion"], predictions),
-                         valid_macro_f1=valid_f1, seconds=round(time.perf_counter() - start, 1),
-                         invalid_generations=invalid, generated=generated, stage1=stage1, training=training)
+    result = ModelResult(
+        spec=spec,
+        predictions=predictions,
+        scores=emotion_scores(dev["emotion"], predictions),
+        valid_macro_f1=valid_f1,
+        seconds=round(time.perf_counter() - start, 1),
+        invalid_generations=invalid,
+        generated=generated,
+        stage1=stage1,
+        training=training,
+    )
     if is_main_process():
         result.save(folder, dev, settings)
     extra = "" if invalid is None else f", {invalid} invalid free generations"

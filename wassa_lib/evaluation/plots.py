@@ -1,0 +1,233 @@
+"""Figures, one function each: take data, return a matplotlib Figure; :func:`show` saves one and displays it.
+
+The library leaves the matplotlib backend to whoever runs it: a notebook's inline backend, a
+terminal's default, or ``MPLBACKEND``. :func:`show` displays the saved PNG itself, so a figure
+appears in the notebook that makes it under every backend (Agg in a headless papermill run too).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+
+from wassa_lib.data.wassa import EMOTIONS, Splits
+
+logger = logging.getLogger(__name__)
+
+sns.set_theme(style="whitegrid", context="notebook")
+
+
+def save_figure(fig: plt.Figure, figures_dir: Path, name: str) -> Path:
+    """Save ``fig`` as ``<name>.png`` (150 dpi) and return the path."""
+    path = Path(figures_dir) / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=150, bbox_inches="tight")
+    return path
+
+
+def show(fig: plt.Figure, figures_dir: Path, name: str) -> None:
+    """Save ``fig`` as ``<figures_dir>/<name>.png``, display that PNG where an IPython display exists (a
+    notebook, Colab, a papermill run), and close ``fig`` so that an inline backend does not draw it twice."""
+    path = save_figure(fig, figures_dir, name)
+    plt.close(fig)
+    try:
+        from IPython import get_ipython
+        from IPython.display import Image, display
+    except ImportError:
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        display(Image(filename=str(path)))
+    logger.info("figure saved: %s", path)
+
+
+def validation_curves(curves: dict[str, dict], metric: str) -> plt.Figure:
+    """The validation ``metric`` after each epoch of every fine-tuned model (``curves``: name → its training
+    record with ``validation_by_epoch``, ``best_epoch`` and ``stopped_by``); the kept epoch ringed, and the
+    legend says whether patience or the cap of epochs ended the training."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for name, record in curves.items():
+        curve = record["validation_by_epoch"]
+        epochs = range(1, len(curve) + 1)
+        stop = record.get("stopped_by", "cap")
+        (line,) = ax.plot(epochs, curve, marker="o", label=f"{name} (kept {record['best_epoch']}, stopped by {stop})")
+        best = record["best_epoch"]
+        ax.scatter([best], [curve[best - 1]], s=160, facecolors="none", edgecolors=line.get_color(), zorder=3)
+    ax.set(
+        title=f"Validation {metric} after each epoch (ringed: the epoch kept)",
+        xlabel="epoch",
+        ylabel=f"validation {metric}",
+    )
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(fontsize="small", loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def label_distribution(splits: Splits) -> plt.Figure:
+    """Share of each emotion per split (test from the released emotion gold, where present)."""
+    frames = [
+        pd.DataFrame({"emotion": splits[name]["emotion"].dropna(), "split": name}) for name in ("train", "dev", "test")
+    ]
+    counts = pd.concat(frames).value_counts(["split", "emotion"], normalize=False).rename("essays").reset_index()
+    counts["share"] = counts["essays"] / counts.groupby("split")["essays"].transform("sum")
+    fig, ax = plt.subplots(figsize=(8, 4))
+    sns.barplot(data=counts, x="emotion", y="share", hue="split", order=list(EMOTIONS), ax=ax)
+    ax.set(title="Emotion labels per split", xlabel="", ylabel="share of essays")
+    return fig
+
+
+def score_distributions(splits: Splits) -> plt.Figure:
+    """Empathy and distress on train and dev: histograms and their joint scatter."""
+    df = pd.concat([splits[name].assign(split=name) for name in ("train", "dev")])
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    for ax, score in zip(axes, ("empathy", "distress")):
+        sns.histplot(data=df, x=score, hue="split", stat="density", common_norm=False, bins=25, ax=ax)
+        ax.set(title=f"{score} (1-7)")
+    sns.scatterplot(data=df, x="empathy", y="distress", hue="split", alpha=0.4, s=12, ax=axes[2])
+    axes[2].set(title="empathy vs distress")
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(
+    gold: Sequence[str], pred: Sequence[str], title: str, labels: Sequence[str] = EMOTIONS
+) -> plt.Figure:
+    """Gold (rows) against predicted (columns) labels: cells coloured by the share of the gold row,
+    annotated with counts."""
+    counts = pd.crosstab(
+        pd.Categorical(gold, categories=list(labels)), pd.Categorical(pred, categories=list(labels)), dropna=False
+    )
+    shares = counts.div(counts.sum(axis=1).replace(0, 1), axis=0)
+    fig, ax = plt.subplots(figsize=(7, 6))
+    sns.heatmap(
+        shares, annot=counts, fmt="d", cmap="Blues", vmin=0, vmax=1, cbar_kws={"label": "share of gold row"}, ax=ax
+    )
+    ax.set(title=title, xlabel="predicted", ylabel="gold")
+    return fig
+
+
+def predicted_vs_gold(
+    gold: pd.DataFrame, predicted: pd.DataFrame, title: str = "", scores: dict[str, float] | None = None
+) -> plt.Figure:
+    """Scatter of predicted against gold empathy and distress (columns of both frames), with the diagonal;
+    ``scores`` (e.g. Pearson per score) are shown in the panel titles."""
+    values = predicted[["empathy", "distress"]].to_numpy()
+    lo, hi = min(1.0, float(values.min())) - 0.2, max(7.0, float(values.max())) + 0.2
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), sharex=True, sharey=True)
+    for ax, score in zip(axes, ("empathy", "distress")):
+        sns.scatterplot(x=gold[score].to_numpy(), y=predicted[score].to_numpy(), alpha=0.5, s=16, ax=ax)
+        ax.plot([1, 7], [1, 7], color="grey", linestyle="--", linewidth=1)
+        label = score if scores is None else f"{score} (r = {scores[score]:.3f})"
+        ax.set(title=label, xlabel="gold", ylabel="predicted", xlim=(lo, hi), ylim=(lo, hi))
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def track1_comparison(table: pd.DataFrame) -> plt.Figure:
+    """Dev average Pearson per system (one bar each), the paper's rows in their own colour."""
+    df = table.assign(label=table["system"] + "  [" + table["source"] + "]")
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(df) + 1.2))
+    sns.barplot(data=df, y="label", x="average", hue="source", dodge=False, ax=ax)
+    ax.set(title="Track 1 on dev: average Pearson (empathy, distress)", xlabel="average Pearson r", ylabel="")
+    ax.legend(title="", loc="lower right")
+    return fig
+
+
+def tuning_curves(tuning: pd.DataFrame) -> plt.Figure:
+    """Validation score against learning rate, one line per system of ``tuning.csv`` (kept values ringed);
+    one panel per track that was tuned: Track 1 (the carried system's Pearson) and Track 2 (macro-F1)."""
+    rates = tuning[tuning["setting"] == "learning_rate"].astype({"value": float})
+    metrics = {1: "validation average Pearson\nof the carried system", 2: "validation macro-F1"}
+    tracks = [track for track in metrics if (rates["track"] == track).any()]
+    fig, axes = plt.subplots(1, len(tracks), figsize=(5.5 * len(tracks), 3.8), squeeze=False)
+    for ax, track in zip(axes[0], tracks):
+        part = rates[rates["track"] == track]
+        sns.lineplot(data=part, x="value", y="validation", hue="system", marker="o", ax=ax)
+        kept = part[part["kept"]]
+        ax.scatter(kept["value"], kept["validation"], s=160, facecolors="none", edgecolors="black", zorder=3)
+        ax.set(xscale="log", title=f"Track {track}", xlabel="learning rate", ylabel=metrics[track])
+        ax.legend(title="", fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def scores_by_emotion(df: pd.DataFrame) -> plt.Figure:
+    """Empathy and distress of the essays of each emotion label (box plots), labels by essay count."""
+    order = list(df["emotion"].value_counts().index)
+    long = df.melt(id_vars="emotion", value_vars=["empathy", "distress"], var_name="score", value_name="value")
+    fig, ax = plt.subplots(figsize=(9, 4))
+    sns.boxplot(data=long, x="emotion", y="value", hue="score", order=order, ax=ax)
+    ax.set(title="Empathy and distress by the essay's emotion label (train)", xlabel="", ylabel="score (1-7)")
+    fig.tight_layout()
+    return fig
+
+
+def person_correlations(table: pd.DataFrame) -> plt.Figure:
+    """Pearson of each person feature with empathy and distress.
+
+    The table is :func:`wassa_lib.scoring.tables.person_correlations`'s."""
+    long = table.melt(id_vars="feature", var_name="score", value_name="pearson")
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(table) + 1.5))
+    sns.barplot(data=long, y="feature", x="pearson", hue="score", ax=ax)
+    ax.axvline(0, color="grey", linewidth=1)
+    ax.set(title="Person features against the scores (train, Pearson r)", xlabel="Pearson r", ylabel="")
+    fig.tight_layout()
+    return fig
+
+
+def claims(verdicts: pd.DataFrame) -> plt.Figure:
+    """Each claim's mean difference (dot) and 95% interval (line) against zero, coloured by its verdict."""
+    colours = {"supported": "tab:green", "contradicted": "tab:red"}
+    import textwrap
+
+    rows = verdicts.iloc[::-1].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(12, 0.55 * len(rows) + 1.4))
+    for i, row in rows.iterrows():
+        colour = colours.get(row["verdict"], "tab:grey")
+        ax.plot([row["ci95_low"], row["ci95_high"]], [i, i], color=colour, linewidth=3, alpha=0.6)
+        ax.scatter([row["mean_difference"]], [i], color=colour, zorder=3)
+    ax.axvline(0, color="black", linewidth=1)
+    ax.set_yticks(
+        range(len(rows)),
+        [textwrap.fill(f"T{t}: {c}", 60) for t, c in zip(rows["track"], rows["claim"])],
+        fontsize="x-small",
+    )
+    ax.set(
+        title="The paper's claims on dev: difference and 95% interval\n(green supported, red contradicted, "
+        "grey not decided by this data)",
+        xlabel="difference (system a - system b)",
+    )
+    ax.title.set_fontsize("small")
+    fig.tight_layout()
+    return fig
+
+
+def seed_spread(table: pd.DataFrame, label: str, headline: str, title: str) -> plt.Figure:
+    """A table over seeds (:func:`wassa_lib.evaluation.claims.aggregate`): the mean ``headline`` per row (bar), its
+    standard
+    deviation (error bar) and each seed's own value (dots)."""
+    seeds = [c for c in table.columns if c.startswith(f"{headline}_seed")]
+    fig, ax = plt.subplots(figsize=(8, 0.4 * len(table) + 1.4))
+    y = range(len(table))
+    ax.barh(
+        list(y),
+        table[f"{headline}_mean"],
+        xerr=table[f"{headline}_sd"].fillna(0),
+        color="tab:blue",
+        alpha=0.5,
+        capsize=3,
+    )
+    for column in seeds:
+        ax.scatter(table[column], list(y), color="black", s=10, zorder=3)
+    ax.set_yticks(list(y), table[label], fontsize="small")
+    ax.invert_yaxis()
+    ax.set(title=title, xlabel=f"{headline} (bar: mean over {len(seeds)} seeds, line: sd, dots: each seed)")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,175 @@
+"""The records notebooks 01, 02 and 04 save as ``metrics/<notebook>.json``: typed, built and written by the library,
+read back by the claims, the tuning table, the report and the benchmark."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import ClassVar
+
+import pandas as pd
+
+from wassa_lib.data.wassa import SCORES
+from wassa_lib.scoring.scorer import pearson
+from wassa_lib.scoring.tables import save_metrics
+from wassa_lib.settings.layout import metrics_dir, metrics_path, require_file
+
+
+def stopping_lines(curves: dict[str, dict]) -> str:
+    """One line per fine-tuning record of ``curves`` (by name): the epoch kept, the epochs run, the cap and what
+    stopped the training (patience or the cap)."""
+    return "\n".join(
+        f"{name}: kept epoch {r['best_epoch']} of {r['epochs_run']} run (cap {r['epochs']:g}), "
+        f"stopped by {r['stopped_by']}"
+        for name, r in curves.items()
+    )
+
+
+@dataclass
+class Record:
+    """A notebook's record; subclasses name the notebook."""
+
+    NOTEBOOK: ClassVar[str] = ""
+
+    def save(self, run_dir: Path) -> Path:
+        return save_metrics(asdict(self), run_dir, self.NOTEBOOK)
+
+    @classmethod
+    def load(cls, run_dir: Path):
+        data = json.loads(
+            require_file(metrics_path(run_dir, cls.NOTEBOOK), f"notebook {cls.NOTEBOOK}").read_text(encoding="utf-8")
+        )
+        return cls(**{f.name: data.get(f.name) for f in fields(cls)})
+
+
+@dataclass
+class DataRecord(Record):
+    """Notebook 01: the essays per split and how strongly empathy and distress correlate on train."""
+
+    NOTEBOOK: ClassVar[str] = "01_data"
+    train_empathy_distress_pearson: float
+    essays: dict[str, int]
+
+
+@dataclass
+class Track1Record(Record):
+    """Notebook 02: each encoder's head on validation and dev, the pooling, the carried system's validation score
+    per pooling, and every fine-tuning's training record (curve, kept epoch, what stopped it, costs)."""
+
+    NOTEBOOK: ClassVar[str] = "02_track1_finetune"
+    encoders: list[dict]
+    pooling: str
+    carried_by_pooling: dict[str, float]
+    model: str
+    essays: dict[str, int]
+    training: dict[str, dict]
+    joint_validation_pearson: float | None = None
+
+    @classmethod
+    def build(
+        cls,
+        models: dict,
+        joint,
+        embedded: dict,
+        frames: dict[str, pd.DataFrame],
+        pooling: str,
+        carried: dict[str, float],
+        model: str,
+    ) -> Track1Record:
+        """From notebook 02's fine-tuned ``models`` (and the ``joint`` encoder or None), the ``embedded``
+        splits and the ``frames`` they came from."""
+        rows = [
+            {
+                "score": score,
+                "model": model,
+                "pooling": pooling,
+                "embedding_dim": embedded["dev"][score].shape[1],
+                "validation_pearson": pearson(frames["validation"][score], embedded["validation"][f"{score}_head"]),
+                "dev_pearson": pearson(frames["dev"][score], embedded["dev"][f"{score}_head"]),
+                "train_seconds": round(models[score].seconds, 1),
+            }
+            for score in SCORES
+        ]
+        training = {f"track1_{score}": models[score].training for score in SCORES}
+        if joint is not None:
+            training["track1_joint"] = joint.training
+        return cls(
+            encoders=rows,
+            pooling=pooling,
+            carried_by_pooling=carried,
+            model=model,
+            essays={split: len(frame) for split, frame in frames.items()},
+            training=training,
+            joint_validation_pearson=None if joint is None else joint.validation_pearson,
+        )
+
+    def table(self) -> pd.DataFrame:
+        """``track1_encoders``: one row per encoder."""
+        return pd.DataFrame(self.encoders)
+
+
+@dataclass
+class Track2Record(Record):
+    """Notebook 04: every model's dev scores and validation macro-F1, the floors, the model carried to test, the
+    CARER stages on CARER test, and every fine-tuning's training record."""
+
+    NOTEBOOK: ClassVar[str] = "04_track2"
+    majority_macro_f1: float
+    selected: str
+    selected_by: str
+    families: dict[str, dict]
+    floors: dict[str, dict]
+    models: dict[str, dict]
+    stage1_carer_test: list[dict]
+    training: dict[str, dict]
+
+    @classmethod
+    def build(cls, results: Sequence, floors: Sequence, best, stage1_table: pd.DataFrame | None) -> Track2Record:
+        """From notebook 04's ``results`` (:class:`wassa_lib.track2.ModelResult`), its ``floors`` (the majority
+        class first), the selected result ``best`` and the CARER-test table."""
+        from wassa_lib.track2.training import stage1_key
+
+        training = {}
+        for r in results:
+            if r.stage1 and r.stage1.get("training"):
+                training[stage1_key(r.spec.model)] = r.stage1["training"]
+            if r.training:
+                training[f"track2_{r.spec.name}"] = r.training
+        return cls(
+            majority_macro_f1=floors[0].scores["macro_f1"],
+            selected=best.spec.name,
+            selected_by="validation macro-F1",
+            families={
+                r.spec.name: {
+                    "family": r.spec.family,
+                    "incremental": r.spec.incremental,
+                    "base": r.spec.model,
+                    "person_features": r.spec.person_features,
+                }
+                for r in results
+            },
+            floors={f.name: {"setting": f.setting, "valid_macro_f1": f.valid_score, **f.scores} for f in floors},
+            models={
+                r.spec.name: {
+                    **r.scores,
+                    "invalid_generations": r.invalid_generations,
+                    "valid_macro_f1": r.valid_macro_f1,
+                    "seconds": r.seconds,
+                    "stage1": r.stage1,
+                }
+                for r in results
+            },
+            stage1_carer_test=[] if stage1_table is None else stage1_table.to_dict("records"),
+            training=training,
+        )
+
+
+def training_records(run_dir: Path) -> dict[str, dict]:
+    """Every fine-tuning's training record (curve, kept epoch, costs, ``trained_at``) that the notebooks of
+    ``run_dir`` saved, by name (the ``training`` entries of ``metrics/*.json``)."""
+    found = {}
+    for path in sorted(metrics_dir(run_dir).glob("*.json")):
+        found.update(json.loads(path.read_text(encoding="utf-8")).get("training", {}))
+    return found

@@ -1,0 +1,3 @@
+"""Reporting: the README and docs numbers rendered from a recorded run.
+
+Imports every other stage."""

@@ -1,0 +1,246 @@
+"""The numbers of the docs, rendered from a recorded run so that they cannot drift from it.
+
+``python -m wassa_lib report`` writes ``docs/results.md`` and the results block of ``README.md``
+(between ``<!-- results:begin -->`` and ``<!-- results:end -->``) and the benchmark block of
+``docs/performance.md`` from ``outputs/cpu``, and the settings table of ``docs/paper-vs-kit.md`` from the
+params; ``--check`` only says which file differs (a test runs it).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from wassa_lib.evaluation.records import training_records
+from wassa_lib.reporting.results_page import dev_selection_line, erroneous_line, results_page
+from wassa_lib.reporting.run_record import Run, machine_cores, plus_minus
+from wassa_lib.settings.configs import REPO_ROOT
+
+logger = logging.getLogger(__name__)
+RUN_DIR = REPO_ROOT / "outputs" / "cpu"
+BLOCKS = {"README.md": "results", "docs/paper-vs-kit.md": "settings", "docs/performance.md": "benchmark"}
+BASELINE = "a08f64b"  # the commit the benchmark is compared with: 3 fixed epochs, before early stopping
+
+
+def readme_block(run: Run) -> str:
+    """At most ten lines for the README: the carried systems against the paper, and the claims' verdicts."""
+    t2 = run.over_seeds("table2", "average")
+    chosen = run.metrics("03_regressor_comparison")["best_regressor"]
+    from wassa_lib.track1.regressors import LABELS
+
+    row = t2[(t2["kind"] == "regressor") & (t2["system"] == LABELS[chosen])].iloc[0]
+    paper2 = run.table("table2").query("source != 'this kit'")
+    best_paper = paper2[paper2["system"].str.endswith("*")]["average"].iloc[0]
+    t4 = run.over_seeds("table4", "macro_f1")
+    selected = run.metrics("04_track2")["selected"]
+    r4 = t4[t4["model"] == selected].iloc[0]
+    t5 = run.over_seeds("table5", "ours").set_index("metric").loc["macro_f1"]
+    claims = run.table("claims")
+    counts = claims["verdict"].value_counts()
+    return "\n".join(
+        [
+            f"| over seeds {', '.join(map(str, run.seeds))} (cpu profile, MiniLM, 2 CPU cores) "
+            "| this kit | the paper (BERT/T5, GPU) |",
+            "|---|---:|---:|",
+            f"| Track 1, dev average Pearson of the carried system ({LABELS[chosen]}, chosen on validation) | "
+            f"{plus_minus(row['average_mean'], row['average_sd'])} | {best_paper:.3f} |",
+            f"| Track 2, dev macro-F1 of the carried model ({selected}) | "
+            f"{plus_minus(r4['macro_f1_mean'], r4['macro_f1_sd'])} | "
+            f"{r4['paper_macro_f1']:.3f} |",
+            f"| Track 2, test macro-F1 | {plus_minus(t5['ours_mean'], t5['ours_sd'])} | {t5['paper']:.3f} |",
+            "",
+            erroneous_line(run) + " " + dev_selection_line(run),
+            "",
+            f"Claims ({len(claims)}): "
+            + ", ".join(f"{n} {v}" for v, n in counts.items())
+            + (
+                " (one seed: each interval covers the dev essays, not the seed-to-seed spread)"
+                if len(run.seeds) == 1
+                else ""
+            )
+            + "."
+            + _stopping_line(run)
+            + " Every table, verdict and figure: [docs/results.md](docs/results.md)."
+            + _time_line(run),
+        ]
+    )
+
+
+def _stopping_line(run: Run) -> str:
+    """Which fine-tunings the cap of epochs ended rather than patience, in which seeds, and the epoch each kept."""
+    if not run.has("stopping"):
+        return ""
+    capped = run.table("stopping").query("stopped_by_the_cap_in_seeds != 'none'")
+    if capped.empty:
+        return " Every fine-tuning in every seed was stopped by patience, none by the cap of epochs."
+    said = []
+    for row in capped.to_dict("records"):
+        seeds = str(row["stopped_by_the_cap_in_seeds"]).split()
+        kept = ", ".join(f"epoch {row[f'seed {s}: kept/run'].replace('/', ' of ')}" for s in seeds)
+        said.append(f"{row['model']} in seed{'s' if len(seeds) > 1 else ''} {', '.join(seeds)} (kept {kept})")
+    return (
+        " Ended by the cap of epochs before patience could end them (validation had improved within the "
+        "patience window, so a higher cap might still gain): "
+        + "; ".join(said)
+        + "; every other fine-tuning stopped by patience."
+    )
+
+
+def _minutes(bench: dict) -> str:
+    return f"{bench['total_wall_s'] / 60:.0f} min"
+
+
+def _layers(bench: dict) -> str:
+    return ", ".join(f"`params/layers/{name}`" for name in bench.get("layers") or [])
+
+
+def _steps(training: dict) -> int:  # optimiser steps of a run's fine-tunings: what its time mostly scales with
+    return sum(int(record.get("steps") or 0) for record in training.values())
+
+
+def _time_line(run: Run) -> str:
+    now, before = run.benchmark(), run.benchmark(BASELINE)
+    if now is None:
+        return ""
+    timed, recorded = _steps(now["training"]), _steps(training_records(run.dir))
+    return (
+        f" One seed on {machine_cores(now['machine'])}, idle: {_minutes(now)} at "
+        f"`{now['commit'][:7]}` ({_layers(now) or 'the whole profile'}; {timed:,} optimiser steps"
+        + (
+            f", against {recorded:,} in the recorded run's seed {run.manifest['params']['seed']})"
+            if recorded != timed
+            else ")"
+        )
+        + (
+            f", {_minutes(before)} at `{BASELINE}` ({_layers(before) or 'the whole profile'}, 3 fixed epochs, "
+            f"{_steps(before['training']):,} steps)"
+            if before
+            else ""
+        )
+        + " ([docs/performance.md](docs/performance.md))."
+    )
+
+
+def benchmark_block(run: Run) -> str:
+    """``docs/performance.md``: the benchmark's wall time and memory per notebook beside the baseline's, and costs."""
+    now, before = run.benchmark(), run.benchmark(BASELINE)
+    if now is None:
+        return "_No `benchmark.json` in this recorded run._"
+    commit, layers = now["commit"][:7], _layers(now)
+    old = (before or {}).get("notebooks", {})
+    rows = [
+        {
+            "notebook": name,
+            f"wall s at `{commit}`": rec.get("wall_s"),
+            f"wall s at `{BASELINE}`": old.get(name, {}).get("wall_s"),
+            f"peak RSS GB at `{commit}`": round(rec.get("peak_rss_mb", 0) / 1024, 1),
+        }
+        for name, rec in now["notebooks"].items()
+    ]
+    rows.append(
+        {
+            "notebook": "all",
+            f"wall s at `{commit}`": now["total_wall_s"],
+            f"wall s at `{BASELINE}`": before and before["total_wall_s"],
+            f"peak RSS GB at `{commit}`": max(row[f"peak RSS GB at `{commit}`"] for row in rows),
+        }
+    )
+    models = [
+        {
+            "model": name,
+            "epochs run / cap": f"{e.get('epochs_run')} / {e.get('epochs')}",
+            "stopped by": e.get("stopped_by"),
+            "training steps s": e.get("steps_seconds"),
+            "validation s": e.get("validation_seconds"),
+            "saves s": e.get("save_seconds"),
+            "essays/s": e.get("samples_per_second"),
+            "utilisation": e.get("model_flops_utilisation"),
+        }
+        for name, e in now["training"].items()
+    ]
+    step = now["training_step"]
+    return "\n".join(
+        [
+            f"`python -m wassa_lib bench --profile {now['profile']}`, one seed: at `{commit}` "
+            + (f"with {layers}" if layers else "on the whole profile")
+            + (f", and at `{BASELINE}` on {_layers(before) or 'its whole profile'} (3 fixed epochs)" if before else "")
+            + f", one after the other on the otherwise idle machine ({machine_cores(now['machine'])}, "
+            f"{now['machine'].get('gpu') or 'no GPU'}):",
+            "",
+            pd.DataFrame(rows).to_markdown(index=False, floatfmt=".1f"),
+            "",
+            f"Where each fine-tuning's time went at `{commit}` (seconds; utilisation against the "
+            f"{now['peak_flops']['value'] / 1e9:.0f} GFLOP/s {now['peak_flops']['precision']} peak measured there):",
+            "",
+            pd.DataFrame(models).to_markdown(index=False, floatfmt=".2f"),
+            "",
+            f"One training step of {step['runs'][0]['batch_size']} essays ({step['model']}): "
+            + ", ".join(
+                f"{r['padding']} padding in {r['precision']} {r['seconds_per_step']:.2f} s" for r in step["runs"]
+            )
+            + f"; `predict` {now['predict']['essays_per_second']:.1f} essays/s.",
+        ]
+    )
+
+
+def settings_block() -> str:
+    """The three-column settings table of the paper profile (and the cpu profile's value where it differs)."""
+    from wassa_lib.runner.params import load_params
+    from wassa_lib.scoring.paper import settings_table
+
+    paper = settings_table(load_params("paper"))
+    cpu = {row["setting"]: row["kit"] for row in settings_table(load_params("cpu"))}
+
+    def short(value, key: str | None, profile: str) -> str:
+        return f"`{key}` in `params/{profile}.yaml`" if isinstance(value, (list, dict)) else str(value)
+
+    rows = [
+        {
+            "setting": r["setting"],
+            "the paper's text": r["paper"],
+            "the authors' code": r["authors_code"],
+            "paper profile": short(r["kit"], r["params_key"], "paper"),
+            "cpu profile": "the same"
+            if cpu[r["setting"]] == r["kit"]
+            else short(cpu[r["setting"]], r["params_key"], "base"),
+        }
+        for r in paper
+    ]
+    return pd.DataFrame(rows).to_markdown(index=False)
+
+
+def _replace_block(text: str, name: str, body: str) -> str:
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    if begin not in text or end not in text:
+        raise ValueError(f"no {begin} ... {end} block")
+    head, rest = text.split(begin, 1)
+    return f"{head}{begin}\n{body}\n{end}{rest.split(end, 1)[1]}"
+
+
+def render(run_dir: Path = RUN_DIR, root: Path = REPO_ROOT) -> dict[Path, str]:
+    """Every rendered file's path and its text."""
+    run = Run(run_dir)
+    out = {root / "docs" / "results.md": results_page(run)}
+    for name, block in BLOCKS.items():
+        body = {"results": readme_block, "settings": lambda _: settings_block(), "benchmark": benchmark_block}[block](
+            run
+        )
+        out[root / name] = _replace_block((root / name).read_text(encoding="utf-8"), block, body)
+    return out
+
+
+def main(check: bool = False, run_dir: Path = RUN_DIR) -> int:
+    """Write the rendered files, or with ``check`` list those that differ (exit 1)."""
+    stale = []
+    for path, text in render(run_dir).items():
+        if check:
+            if not path.is_file() or path.read_text(encoding="utf-8") != text:
+                stale.append(path)
+        else:
+            path.write_text(text, encoding="utf-8")
+            logger.info("wrote %s", path)
+    for path in stale:
+        print(f"{path}: differs from what `python -m wassa_lib report` renders from {run_dir}")
+    return 1 if stale else 0
