@@ -187,8 +187,35 @@ def tiny_run(tmp_path_factory, mock_2022, mock_carer):
         },
     ]
     specs = [track2.Track2Model.from_params({**e, "training": TINY}) for e in entries]
-    results = [track2.run_model(s, fit, valid, splits.dev, root, load_carer(mock_carer), INCREMENTAL) for s in specs]
+    carer = load_carer(mock_carer)
+    results = [track2.run_model(s, fit, valid, splits.dev, root, carer, INCREMENTAL, test=splits.test) for s in specs]
     return root, splits, results
+
+
+def test_test_gold_never_reaches_a_choice(tiny_run, mock_carer, tmp_path):
+    """The same rows trained again beside test essays whose gold is changed: every choice (the epoch each
+    keeps, the model carried) and every prediction stay; only the test column, which reports, moves."""
+    root, splits, results = tiny_run
+    fit, valid = train_validation_split(splits.train)
+    relabel = dict(zip(EMOTIONS, EMOTIONS[1:] + EMOTIONS[:1]))  # every test essay's gold moved to another label
+    shuffled = splits.test.assign(emotion=splits.test["emotion"].map(relabel))
+    assert (shuffled["emotion"] != splits.test["emotion"]).any()
+    carer = load_carer(mock_carer)
+    again = [
+        track2.run_model(r.spec, fit, valid, splits.dev, tmp_path, carer, INCREMENTAL, test=shuffled) for r in results
+    ]
+    for before, after in zip(results, again):
+        assert after.training["best_epoch"] == before.training["best_epoch"], before.spec.name
+        assert after.valid_macro_f1 == before.valid_macro_f1 and after.predictions == before.predictions
+        assert after.test_predictions == before.test_predictions and len(after.test_predictions) == len(splits.test)
+    assert track2.select_best(again, tmp_path).spec.name == track2.select_best(results, root).spec.name
+    saved = pd.read_csv(tmp_path / "cls" / "test_predictions.csv", keep_default_na=False)
+    assert list(saved["gold"]) == list(shuffled["emotion"])
+    columns = [
+        track2.table4(rows, test_gold=gold["emotion"])["test_macro_f1"]
+        for rows, gold in ((results, splits.test), (again, shuffled))
+    ]
+    assert columns[0].notna().all() and not columns[0].equals(columns[1])
 
 
 def test_table4_has_a_row_per_family_with_the_papers_numbers_beside(tiny_run):
@@ -337,7 +364,7 @@ def test_resume_reads_saved_results_back(tiny_run, caplog):
     caplog.set_level(logging.INFO, logger="wassa_lib")
     root, splits, results = tiny_run
     fit, valid = train_validation_split(splits.train)
-    again = track2.run_model(results[1].spec, fit, valid, splits.dev, root, resume=True)
+    again = track2.run_model(results[1].spec, fit, valid, splits.dev, root, resume=True, test=splits.test)
     assert "results of an earlier run with the same settings reused" in caplog.text
     assert again.predictions == results[1].predictions
     assert again.scores == json.loads(json.dumps(results[1].scores))

@@ -134,7 +134,7 @@ def claim_rows(table: pd.DataFrame) -> pd.DataFrame:
     """Rows in the shape of ``claims.csv`` for the choices that pick a model on dev (the Track-1 regressor and
     the Track-2 epoch by dev): *supported* where the interval of (authors - kit) lies above 0, i.e. choosing on
     dev reports a higher dev score than the system chosen on validation earns."""
-    from wassa_lib.evaluation.claims import CONTRADICTED, SUPPORTED, UNDECIDED
+    from wassa_lib.evaluation.claims import NO_PAPER_NUMBER, sign_verdict
 
     picked = table[table["authors_way"].isin(["best dev average", "best dev epoch"])]
     return pd.DataFrame(
@@ -145,12 +145,14 @@ def claim_rows(table: pd.DataFrame) -> pd.DataFrame:
                 "system_a": row.authors_way,
                 "system_b": row.kit_way,
                 "metric": "dev score",
+                "evidence": "dev",
                 "seeds": row.seeds,
                 "mean_difference": row.difference,
                 "sd_over_seeds": np.nan,
                 "ci95_low": row.ci95_low,
                 "ci95_high": row.ci95_high,
-                "verdict": SUPPORTED if row.ci95_low > 0 else CONTRADICTED if row.ci95_high < 0 else UNDECIDED,
+                "verdict": sign_verdict(row.ci95_low, row.ci95_high),
+                "size_verdict": NO_PAPER_NUMBER,
             }
             for row in picked.itertuples()
         ]

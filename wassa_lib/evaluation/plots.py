@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 
@@ -193,6 +194,8 @@ def claims(verdicts: pd.DataFrame) -> plt.Figure:
         colour = colours.get(row["verdict"], "tab:grey")
         ax.plot([row["ci95_low"], row["ci95_high"]], [i, i], color=colour, linewidth=3, alpha=0.6)
         ax.scatter([row["mean_difference"]], [i], color=colour, zorder=3)
+        if pd.notna(row.get("paper_difference", np.nan)):
+            ax.scatter([row["paper_difference"]], [i], marker="D", facecolor="none", edgecolor="black", zorder=4)
     ax.axvline(0, color="black", linewidth=1)
     ax.set_yticks(
         range(len(rows)),
@@ -200,8 +203,8 @@ def claims(verdicts: pd.DataFrame) -> plt.Figure:
         fontsize="x-small",
     )
     ax.set(
-        title="The paper's claims on dev: difference and 95% interval\n(green supported, red contradicted, "
-        "grey not decided by this data)",
+        title="The paper's claims: mean difference over seeds and its 95% interval, on held-out essays\n(green "
+        "supported, red contradicted, grey not decided; open diamond: the paper's own difference)",
         xlabel="difference (system a - system b)",
     )
     ax.title.set_fontsize("small")
@@ -210,9 +213,8 @@ def claims(verdicts: pd.DataFrame) -> plt.Figure:
 
 
 def seed_spread(table: pd.DataFrame, label: str, headline: str, title: str) -> plt.Figure:
-    """A table over seeds (:func:`wassa_lib.evaluation.claims.aggregate`): the mean ``headline`` per row (bar), its
-    standard
-    deviation (error bar) and each seed's own value (dots)."""
+    """A table over seeds (:func:`wassa_lib.evaluation.seeds.aggregate`): the mean ``headline`` per row (bar), its
+    standard deviation (error bar) and each seed's own value (dots)."""
     seeds = [c for c in table.columns if c.startswith(f"{headline}_seed")]
     fig, ax = plt.subplots(figsize=(8, 0.4 * len(table) + 1.4))
     y = range(len(table))

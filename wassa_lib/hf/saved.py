@@ -13,17 +13,25 @@ import json
 import os
 from pathlib import Path
 
+CHECKPOINTS = "checkpoints"  # the Trainer's folder of checkpoints inside a model folder (hf.training)
+RETRAIN = "`python -m wassa_lib run --resume` trains it again"
+
+
 class DamagedModelError(RuntimeError):
     """A saved model whose files differ from what its record lists; the message is one line."""
 
 
 def file_sizes(base: Path, folder: Path, record_name: str) -> dict[str, int]:
-    """The size of every file under ``folder`` but the record itself, keyed by its path relative to ``base``."""
+    """The size of every file under ``folder`` but the record itself and the training checkpoints (removed
+    once the best model is saved), keyed by its path relative to ``base``."""
     base, folder = Path(base), Path(folder)
     return {
         p.relative_to(base).as_posix(): p.stat().st_size
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and p != base / record_name and not p.name.endswith(".partial")
+        if p.is_file()
+        and p != base / record_name
+        and not p.name.endswith(".partial")
+        and CHECKPOINTS not in p.relative_to(folder).parts
     }
 
 
@@ -35,10 +43,7 @@ def check_files(base: Path, sizes: dict[str, int]) -> None:
         actual = path.stat().st_size if path.is_file() else None
         if actual != size:
             found = "missing" if actual is None else f"{actual:,} bytes where {size:,} were saved"
-            raise DamagedModelError(
-                f"{path}: {found} (cut short by an interrupted write?); "
-                "`python -m wassa_lib run --resume` trains this model again"
-            )
+            raise DamagedModelError(f"{path}: {found} (cut short by an interrupted write?)")
 
 
 def check_record(record_path: Path) -> dict:
@@ -46,9 +51,12 @@ def check_record(record_path: Path) -> dict:
     before sizes were recorded, is taken as it is)."""
     record_path = Path(record_path)
     if not record_path.is_file():
-        raise DamagedModelError(f"{record_path}: missing, so the model beside it was never finished")
+        raise DamagedModelError(f"{record_path}: missing, so the model beside it was never finished; {RETRAIN}")
     record = json.loads(record_path.read_text(encoding="utf-8"))
-    check_files(record_path.parent, record.get("files", {}))
+    try:
+        check_files(record_path.parent, record.get("files", {}))
+    except DamagedModelError as err:
+        raise DamagedModelError(f"{err}; {RETRAIN}") from None
     return record
 
 

@@ -22,6 +22,7 @@ from transformers.trainer_callback import EarlyStoppingCallback, PrinterCallback
 from transformers.trainer_utils import get_last_checkpoint
 
 from wassa_lib.hf.callbacks import DevMonitor, TrainingAttention
+from wassa_lib.hf.saved import CHECKPOINTS, DamagedModelError, check_files
 from wassa_lib.settings.configs import TrainingConfig
 
 logger = logging.getLogger(__name__)
@@ -269,9 +270,9 @@ def checkpoint_dir(work_dir: Path) -> Path:
 
     scratch = os.environ.get("WASSA_SCRATCH_DIR")
     if not scratch:
-        return Path(work_dir) / "checkpoints"
+        return Path(work_dir) / CHECKPOINTS
     key = hashlib.sha1(str(Path(work_dir).resolve()).encode()).hexdigest()[:12]
-    return Path(scratch) / f"{Path(work_dir).name}-{key}" / "checkpoints"
+    return Path(scratch) / f"{Path(work_dir).name}-{key}" / CHECKPOINTS
 
 
 def resume_checkpoint(output_dir: Path, resume: bool) -> str | None:
@@ -294,7 +295,8 @@ def reusable_record(path: Path, settings: dict) -> dict | None:
     """The record saved at ``path`` when it was written with these ``settings``, else None (train afresh).
 
     The one resume rule of both tracks: a saved model is reused only when the settings recorded
-    beside it equal the requested ones.
+    beside it equal the requested ones and its files have the sizes recorded when it was saved
+    (:mod:`wassa_lib.hf.saved`); a damaged one is trained again, saying so.
     """
     path = Path(path)
     if not path.is_file():
@@ -302,6 +304,11 @@ def reusable_record(path: Path, settings: dict) -> dict | None:
     record = json.loads(path.read_text(encoding="utf-8"))
     if record.get("settings") != json.loads(json.dumps(settings)):
         logger.info("%s: saved with other settings; training again", path.parent)
+        return None
+    try:
+        check_files(path.parent, record.get("files", {}))
+    except DamagedModelError as err:
+        logger.warning("%s; training it again", err)
         return None
     return record
 

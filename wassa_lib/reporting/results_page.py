@@ -79,13 +79,44 @@ def _track2_section(run: Run) -> list[str]:
     ]
 
 
+TWO_LEVEL = (
+    "A claim compares two systems on held-out essays with gold: dev for Track 1 (its test gold was never "
+    "released), dev and test together for Track 2 (`evidence`; `mean_difference_dev` and `_test` side by side). "
+    "The row is the mean difference over seeds; its 95% interval is a two-level paired bootstrap (seeds drawn, "
+    "then essays shared by the seeds drawn), so it covers the seed-to-seed spread and the finite essay sample "
+    "and narrows as seeds are added; `pooled_width` is the width of the former interval, one run's spread. "
+    "*supported*: the interval lies above 0; *contradicted*: below; *not decided*: it contains 0. "
+    "`size_verdict` holds the interval against the paper's own difference (`paper_difference`, from the "
+    "numbers it prints). The two rows on choosing on dev use a t-interval over the seeds."
+)
+POOLED = (
+    "A claim compares two systems on dev; its interval pools a paired bootstrap over the dev essays within "
+    "each seed. *supported*: the 95% interval lies above 0; *contradicted*: below; *not decided by this "
+    "data*: it contains 0. The two rows on choosing on dev use a t-interval over the seeds."
+)
+COLUMNS = [
+    "track",
+    "claim",
+    "evidence",
+    "mean_difference_dev",
+    "mean_difference_test",
+    "mean_difference",
+    "ci95_low",
+    "ci95_high",
+    "pooled_width",
+    "paper_difference",
+    "verdict",
+    "size_verdict",
+]
+
+
 def _claims_section(run: Run) -> list[str]:
-    verdicts = run.table("claims")[["track", "claim", "mean_difference", "ci95_low", "ci95_high", "verdict"]]
+    table = run.table("claims")
+    two_level = "pooled_width" in table.columns  # a record made before the two-level interval has the pooled one
+    verdicts = table[[c for c in COLUMNS if c in table.columns]]
     return [
         "## The paper's claims",
-        "A claim compares two systems on dev; its interval pools a paired bootstrap over the dev essays within "
-        "each seed. *supported*: the 95% interval lies above 0; *contradicted*: below; *not decided by this "
-        "data*: it contains 0. The two rows on choosing on dev use a t-interval over the seeds.",
+        TWO_LEVEL if two_level else POOLED,
         "",
         markdown(verdicts, ".4f"),
         "",

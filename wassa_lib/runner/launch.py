@@ -82,7 +82,7 @@ def run_job(job: str, params: dict) -> None:
             corpus=list(fit["essay"]),
         )
         return
-    track2.run_model(spec, fit, valid, splits.dev, root, carer, incremental, cfg.resume)
+    track2.run_model(spec, fit, valid, splits.dev, root, carer, incremental, cfg.resume, splits.test)
 
 
 def start(launcher: str, job: str, cfg: RunConfig, sections: dict) -> bool:

@@ -1,7 +1,9 @@
 """Params profiles: YAML layers read with one-line errors, and every parameter checked before a run starts.
 
-A profile is ``params/base.yaml`` overlaid with ``params/<profile>.yaml`` and then
-with any ``--params`` layer (top-level keys replace, as papermill's ``-f a -f b``).
+A profile is ``params/base.yaml`` overlaid with ``params/<profile>.yaml`` (top-level keys replace, as
+papermill's ``-f a -f b``) and then with any ``--params`` layer, which is merged in depth: a layer that
+sets ``track1_training: {epochs: 5}`` changes that one setting and keeps the profile's others; a list
+(``track2_models``, ``seeds``) is replaced whole.
 :func:`check_params` builds every configuration object the notebooks will build,
 so a wrong type or value is reported before the first notebook runs, naming the
 parameter and the file it came from.
@@ -47,6 +49,15 @@ def read_yaml(path: Path) -> dict:
     return loaded
 
 
+def deep_merge(into: dict, layer: dict) -> dict:
+    """``into`` with ``layer`` on top: mappings merged key by key, anything else (lists too) replaced."""
+    out = dict(into)
+    for key, value in layer.items():
+        both = isinstance(value, dict) and isinstance(into.get(key), dict)
+        out[key] = deep_merge(into[key], value) if both else value
+    return out
+
+
 def resolve(
     profile: str,
     layers: Sequence[str | Path] = (),
@@ -68,7 +79,7 @@ def resolve(
         unknown = sorted(set(loaded) - set(params) - {"profile"}) if i > 1 else []
         if unknown:
             raise RunError(f"{path}: unknown parameter {unknown[0]!r}; known: {', '.join(sorted(params))}")
-        params.update(loaded)
+        params = deep_merge(params, loaded) if i > 1 else {**params, **loaded}
         origins.update({key: path for key in loaded})
     params["profile"] = profile
     for key, (value, source) in (overrides or {}).items():

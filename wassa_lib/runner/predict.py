@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from wassa_lib.data.wassa import PERSON_FEATURES, TEXT_ENCODING, DataError, check_encoding
+from wassa_lib.hf.saved import DamagedModelError
 
 logger = logging.getLogger(__name__)
 CHUNK = 256
@@ -154,7 +155,7 @@ def main_predict(run_dir: str, input_path: str, output: str | None, overwrite: b
                 f"the predictions are written as {', '.join(names.values())}"
             )
         result = predict_frame(Path(run_dir), essays, echo=say)
-    except (DataError, FileNotFoundError) as err:
+    except (DataError, FileNotFoundError, DamagedModelError) as err:
         say(f"error: {str(err).splitlines()[0]}")
         return 2
     out = essays.copy()

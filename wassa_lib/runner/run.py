@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wassa_lib.runner import preflight
+from wassa_lib.runner.disk import is_no_space, no_space_message
 from wassa_lib.runner.kernel import (
     NOTEBOOKS_DIR,
     kernel_manager_class,
@@ -222,7 +223,17 @@ class Runner:
                     stderr_file=stream,
                     kernel_manager_class=kernel_manager_class(executed_dir / "kernel.log"),
                 )
-            except PapermillExecutionError as err:
+            except (OSError, PapermillExecutionError) as err:
+                if is_no_space(err if isinstance(err, OSError) else f"{err.ename}: {err.evalue}"):
+                    scratch.unlink(missing_ok=True)  # the partial output: room for the manifest's line
+                    message = f"{nb.stem}: {no_space_message(self.out, self._resume_command())}"
+                    try:
+                        fail(FAILED, message)
+                    except OSError:  # still full: the manifest says running, which --resume reruns all the same
+                        pass
+                    raise RunError(message) from None
+                if isinstance(err, OSError):
+                    raise
                 if err.ename == "KeyboardInterrupt":
                     kept = fail(INTERRUPTED, "interrupted")
                     raise Interrupted(self._interrupted_message(nb)) from None
@@ -239,12 +250,12 @@ class Runner:
         scratch.replace(executed_dir / nb.name)
         return time.perf_counter() - start, memory
 
-    def _interrupted_message(self, nb: Path) -> str:
+    def _resume_command(self) -> str:
         where = f" --output-dir {self.out}" if self.out != default_run_dir(self.profile) else ""
-        return (
-            f"interrupted in {nb.stem}; `python -m wassa_lib run --profile {self.profile}{where} --resume` "
-            "goes on from there"
-        )
+        return f"python -m wassa_lib run --profile {self.profile}{where} --resume"
+
+    def _interrupted_message(self, nb: Path) -> str:
+        return f"interrupted in {nb.stem}; `{self._resume_command()}` goes on from there"
 
 
 def run_seeds(profile: str, seeds: Sequence[int], output_dir: str | None = None, **runner_kwargs) -> dict:
@@ -348,6 +359,15 @@ def _main_run(
         return status()
     except RunError as err:
         print(f"error: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:
+        if not is_no_space(err):
+            raise
+        folder = Path(output_dir) if output_dir else default_run_dir(profile)
+        print(
+            f"error: {no_space_message(folder, f'python -m wassa_lib run --profile {profile} --resume')}",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         print("interrupted before any notebook ran; nothing was changed", file=sys.stderr)

@@ -41,6 +41,7 @@ from transformers import (
 
 from wassa_lib.data.wassa import SCORES
 from wassa_lib.hf.models import load_model
+from wassa_lib.hf.saved import check_record, file_sizes, write_record
 from wassa_lib.hf.training import (
     autocast,
     checkpoint_dir,
@@ -138,14 +139,15 @@ def save_fine_tuned(tuned: FineTuned, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     tuned.model.save_pretrained(directory)
     tuned.tokenizer.save_pretrained(directory)
-    (directory / SUMMARY_FILE).write_text(json.dumps(tuned.summary(), indent=2) + "\n", encoding="utf-8")
+    write_record(directory / SUMMARY_FILE, {**tuned.summary(), "files": file_sizes(directory, directory, SUMMARY_FILE)})
     return directory
 
 
 def load_fine_tuned(directory: Path) -> FineTuned:
     """A fine-tuned encoder saved by :func:`save_fine_tuned`."""
     directory = Path(directory)
-    summary = json.loads(require_file(directory / SUMMARY_FILE, "notebook 02").read_text(encoding="utf-8"))
+    summary = check_record(require_file(directory / SUMMARY_FILE, "notebook 02"))
+    summary.pop("files", None)
     model = regression_head.load(directory, summary.get("settings", {}).get("head", "linear"))
     tokenizer = AutoTokenizer.from_pretrained(directory)
     return FineTuned(model=model, tokenizer=tokenizer, **summary)

@@ -14,9 +14,10 @@ from wassa_lib.track2.decoding import (
     predict_generation,
     score_labels,
 )
+from wassa_lib.track2.row import ModelResult, run_model
 from wassa_lib.track2.table4 import (
     SELECTION_FILE,
-    floors_dev_predictions,
+    floors_predictions,
     incremental_effect,
     invalid_generations,
     predict_emotions,
@@ -29,8 +30,6 @@ from wassa_lib.track2.training import (
     PREDICTIONS_FILE,
     RESULT_FILE,
     STAGE1_DIR,
-    ModelResult,
-    run_model,
     stage1_dir,
     train_classifier,
     train_generator,
@@ -52,7 +51,7 @@ __all__ = [
     "predict_classifier",
     "predict_generation",
     "score_labels",
-    "floors_dev_predictions",
+    "floors_predictions",
     "SELECTION_FILE",
     "incremental_effect",
     "predict_emotions",

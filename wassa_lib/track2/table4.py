@@ -15,21 +15,32 @@ from transformers import AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 from wassa_lib.data.carer import CARER_LABELS, CarerSplits
 from wassa_lib.data.wassa import EMOTIONS
 from wassa_lib.hf.models import load_model
+from wassa_lib.hf.saved import check_record
 from wassa_lib.scoring import paper
 from wassa_lib.scoring.floors import Floor
 from wassa_lib.scoring.scorer import bootstrap_ci, emotion_scores, macro_f1
 from wassa_lib.settings.layout import track2_dir
 from wassa_lib.track2.classifier import PooledClassifier
 from wassa_lib.track2.decoding import parse_generation, predict_classifier, predict_generation
-from wassa_lib.track2.training import MODEL_DIR, ModelResult, stage1_dir
+from wassa_lib.track2.row import ModelResult
+from wassa_lib.track2.training import MODEL_DIR, RESULT_FILE, stage1_dir
 
 SELECTION_FILE = "model_selection.json"
 
 
-def table4(results: Sequence[ModelResult], floors: Sequence[Floor] = ()) -> pd.DataFrame:
+def _test_f1(predictions, test_gold: Sequence[str] | None) -> float:
+    if predictions is None or test_gold is None or pd.Series(test_gold).isna().any():
+        return np.nan
+    return macro_f1(np.asarray(test_gold), np.asarray(predictions))
+
+
+def table4(
+    results: Sequence[ModelResult], floors: Sequence[Floor] = (), test_gold: Sequence[str] | None = None
+) -> pd.DataFrame:
     """One row per model: dev scores beside the paper's macro-F1 for the paper model the row stands for,
     then one row per floor without fine-tuning (family ``floor``). ``below_floor`` flags a fine-tuned
-    row whose dev macro-F1 is below the best floor's.
+    row whose dev macro-F1 is below the best floor's. ``test_macro_f1``: the same model on the test essays
+    where it predicted them and ``test_gold`` (the released emotion gold) is given; nothing reads it.
 
     ``invalid_generations`` is empty (NA) for classifiers and floors: an arg-max over seven
     outputs cannot produce anything but a label.
@@ -48,6 +59,7 @@ def table4(results: Sequence[ModelResult], floors: Sequence[Floor] = ()) -> pd.D
                 "paper_macro_f1": paper.TABLE4.get(s.paper_model, np.nan),
                 "valid_macro_f1": r.valid_macro_f1,
                 **_scores(r.scores),
+                "test_macro_f1": _test_f1(r.test_predictions, test_gold),
                 "invalid_generations": r.invalid_generations,
                 "train_s": r.seconds,
                 **{f"f1_{label}": r.scores["per_class_f1"].get(label, 0.0) for label in EMOTIONS},
@@ -65,6 +77,7 @@ def table4(results: Sequence[ModelResult], floors: Sequence[Floor] = ()) -> pd.D
                 "paper_macro_f1": np.nan,
                 "valid_macro_f1": f.valid_score,
                 **_scores(f.scores),
+                "test_macro_f1": _test_f1(f.predictions.get("test"), test_gold),
                 "invalid_generations": None,
                 "train_s": f.seconds,
                 **{f"f1_{label}": f.scores["per_class_f1"].get(label, 0.0) for label in EMOTIONS},
@@ -84,9 +97,9 @@ def _scores(scores: dict) -> dict:
     return {k: scores[k] for k in ("macro_f1", "accuracy", "macro_precision", "macro_recall")}
 
 
-def floors_dev_predictions(floors: Sequence[Floor]) -> pd.DataFrame:
-    """Each floor's dev predictions, one column per floor (for :mod:`wassa_lib.evaluation.claims`)."""
-    return pd.DataFrame({f.name: f.predictions["dev"] for f in floors})
+def floors_predictions(floors: Sequence[Floor], split: str) -> pd.DataFrame:
+    """Each floor's predictions of ``split`` ("dev" or "test"), one column per floor (for the claims)."""
+    return pd.DataFrame({f.name: f.predictions[split] for f in floors})
 
 
 def incremental_effect(
@@ -272,6 +285,7 @@ def _selected_model(selection_file: Path, mtime_ns: int) -> tuple[dict, PreTrain
     """The selection and its model on the best device, loaded once per selection file version."""
     selection = json.loads(selection_file.read_text(encoding="utf-8"))
     path = str(selection_file.parent / selection["path"])
+    check_record(Path(path).parent / RESULT_FILE)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if selection["family"] == "classification":
         model, tokenizer = PooledClassifier.load(path), AutoTokenizer.from_pretrained(path)

@@ -14,13 +14,11 @@ set is only predicted, never used during training.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import re
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +36,7 @@ from transformers import (
 from wassa_lib.data.carer import CARER_LABELS, CarerSplits
 from wassa_lib.data.wassa import EMOTIONS
 from wassa_lib.hf.models import load_model
+from wassa_lib.hf.saved import file_sizes, write_record
 from wassa_lib.hf.training import (
     checkpoint_dir,
     is_main_process,
@@ -48,27 +47,25 @@ from wassa_lib.hf.training import (
     training_arguments,
     wait_for_everyone,
 )
-from wassa_lib.scoring.scorer import EmotionScores, emotion_scores, macro_f1
+from wassa_lib.scoring.scorer import macro_f1
 from wassa_lib.settings.configs import TrainingConfig
 from wassa_lib.track2.classifier import PooledClassifier
-from wassa_lib.track2.config import IncrementalConfig, Track2Model
+from wassa_lib.track2.config import IncrementalConfig
 from wassa_lib.track2.decoding import (
-    count_invalid,
     eos_token_id,
-    generate_free,
     label_targets,
     one_hot,
     predict_classifier,
     predict_generation,
     score_labels,
 )
-from wassa_lib.track2.inputs import model_inputs
 
 logger = logging.getLogger(__name__)
 MODEL_DIR = "model"
 STAGE1_DIR = "carer_stage"
 RESULT_FILE = "result.json"
 PREDICTIONS_FILE = "dev_predictions.csv"
+TEST_PREDICTIONS_FILE = "test_predictions.csv"
 
 
 def stage1_dir(root: Path, base: str) -> Path:
@@ -275,6 +272,7 @@ def train_stage1(
     }
     saved = reusable_record(out_dir / RESULT_FILE, settings) if resume else None
     if saved is not None:
+        saved.pop("files", None)
         return out_dir / MODEL_DIR, saved
     start = time.perf_counter()
     lines, valid_lines = incremental.data(carer, seed)
@@ -297,140 +295,5 @@ def train_stage1(
         "settings": settings,
     }
     if is_main_process():
-        (out_dir / RESULT_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        write_record(out_dir / RESULT_FILE, {**summary, "files": file_sizes(out_dir, out_dir / MODEL_DIR, RESULT_FILE)})
     return out_dir / MODEL_DIR, summary
-
-
-@dataclass
-class ModelResult:
-    """What one model of Table 4 gave on dev."""
-
-    spec: Track2Model
-    predictions: list[str]
-    scores: EmotionScores
-    valid_macro_f1: float
-    seconds: float
-    invalid_generations: int | None = None
-    generated: list[str] | None = None
-    stage1: dict | None = None
-    training: dict | None = None
-
-    def save(self, folder: Path, dev: pd.DataFrame, settings: dict) -> None:
-        """``result.json`` (scores, timings, the ``settings`` it was trained with) and ``dev_predictions.csv``
-        (gold, predicted, generated)."""
-        folder.mkdir(parents=True, exist_ok=True)
-        frame = pd.DataFrame(
-            {
-                "message_id": dev["message_id"].to_numpy(),
-                "gold": dev["emotion"].to_numpy(),
-                "predicted": self.predictions,
-            }
-        )
-        if self.generated is not None:
-            frame["generated"] = self.generated
-        frame.to_csv(folder / PREDICTIONS_FILE, index=False)
-        record = {
-            "scores": self.scores,
-            "valid_macro_f1": self.valid_macro_f1,
-            "seconds": self.seconds,
-            "invalid_generations": self.invalid_generations,
-            "stage1": self.stage1,
-            "training": self.training,
-            "settings": settings,
-        }
-        (folder / RESULT_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-
-    @classmethod
-    def load(cls, spec: Track2Model, folder: Path, record: dict) -> ModelResult:
-        """The result saved in ``folder`` (``record``: its ``result.json``)."""
-        frame = pd.read_csv(folder / PREDICTIONS_FILE, keep_default_na=False)
-        return cls(
-            spec=spec,
-            predictions=list(frame["predicted"]),
-            scores=record["scores"],
-            valid_macro_f1=record["valid_macro_f1"],
-            seconds=record["seconds"],
-            invalid_generations=record["invalid_generations"],
-            generated=list(frame["generated"]) if "generated" in frame else None,
-            stage1=record["stage1"],
-            training=record.get("training"),
-        )
-
-
-def run_model(
-    spec: Track2Model,
-    fit: pd.DataFrame,
-    valid: pd.DataFrame,
-    dev: pd.DataFrame,
-    root: Path,
-    carer: CarerSplits | None = None,
-    incremental: IncrementalConfig | None = None,
-    resume: bool = False,
-) -> ModelResult:
-    """Train one model (both stages where incremental), predict every dev essay, save under ``root/<name>``.
-
-    With ``resume``, a model whose results were saved with the same settings is read back
-    instead of retrained (an interrupted training resumes from its last checkpoint).
-    """
-    folder = root / spec.name
-    settings = {**spec.settings(), "essays": {"fit": len(fit), "valid": len(valid), "dev": len(dev)}}
-    saved = reusable_record(folder / RESULT_FILE, settings) if resume else None
-    if saved is not None:
-        logger.info("%s: results of an earlier run with the same settings reused", spec.name)
-        return ModelResult.load(spec, folder, saved)
-    start = time.perf_counter()
-    fit, valid, inputs = (frame.assign(essay=model_inputs(frame, spec.person_features)) for frame in (fit, valid, dev))
-    cfg, essays, stage1 = spec.training, list(inputs["essay"]), None
-    if spec.family == "classification":
-        model, tokenizer, valid_f1, training = train_classifier(
-            cfg, fit, valid, folder, resume, spec.name, spec.pooling, dev=inputs
-        )
-        predictions = predict_classifier(model, tokenizer, essays, cfg.max_length, cfg.eval_batch_size, cfg.precision)
-        generated = invalid = None
-    else:
-        if spec.incremental:
-            if carer is None or incremental is None:
-                raise ValueError(f"{spec.name}: incremental fine-tuning needs the CARER data and track2_incremental")
-            stage1_model, stage1 = train_stage1(
-                cfg.model,
-                carer,
-                incremental,
-                stage1_dir(root, cfg.model),
-                cfg.seed,
-                resume=True,
-                corpus=list(fit["essay"]),
-            )
-            logger.info(
-                "%s: stage 1 on %d CARER lines, validation macro-F1 %.4f, %.0f s",
-                spec.name,
-                stage1["carer_train_lines"],
-                stage1["carer_valid_macro_f1"],
-                stage1["seconds"],
-            )
-            cfg = dataclasses.replace(cfg, model=str(stage1_model))
-        model, tokenizer, valid_f1, training = train_generator(
-            cfg, fit, valid, folder, EMOTIONS, resume, label=spec.name, dev=inputs
-        )
-        predictions = predict_generation(
-            model, tokenizer, essays, EMOTIONS, cfg.max_length, cfg.eval_batch_size, cfg.precision
-        )
-        generated = generate_free(
-            model, tokenizer, essays, EMOTIONS, cfg.max_length, cfg.eval_batch_size, cfg.precision
-        )
-        invalid = count_invalid(generated)
-    result = ModelResult(
-        spec=spec,
-        predictions=predictions,
-        scores=emotion_scores(dev["emotion"], predictions),
-        valid_macro_f1=valid_f1,
-        seconds=round(time.perf_counter() - start, 1),
-        invalid_generations=invalid,
-        generated=generated,
-        stage1=stage1,
-        training=training,
-    )
-    if is_main_process():
-        result.save(folder, dev, settings)
-    extra = "" if invalid is None else f", {invalid} invalid free generations"
-    logger.info("%s: dev macro-F1 %.4f%s, %.0f s", spec.name, result.scores["macro_f1"], extra, result.seconds)
-    return result
