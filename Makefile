@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 export WASSA_DATA_DIR ?= $(firstword $(wildcard data/wassa2021 ../shared/data/wassa2021))
 export CARER_DATA_DIR ?= $(firstword $(wildcard data/emotion_carer ../shared/data/emotion_carer))
 
-.PHONY: env reproduce smoke test test-all lint bench lab clean-env
+.PHONY: env reproduce smoke test test-all lint mutants bench lab clean-env
 
 env: $(VENV)/.installed
 
@@ -37,6 +37,9 @@ test: env
 lint: env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+mutants: env
+	$(BIN)/python tests/mutants/run_mutants.py
 
 test-all: env
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -295,3 +295,63 @@ def test_the_authors_head_learns_raw_scores_from_the_cls_state_and_survives_save
     np.testing.assert_allclose(embeddings.encode(loaded, texts, "cls", 64)[1], heads, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="track1_head: must be one of linear, authors, got 'mlp'"):
         track1.fine_tune("empathy", fit, valid, run_dir["cfg"], tmp_path / "x", head="mlp")
+
+
+def test_the_regressor_is_chosen_on_validation_where_dev_disagrees(run_dir):
+    """Dev holds the validation essays with their gold negated: what validation ranks first, dev ranks last."""
+    from wassa_lib.track1.table2 import compare
+
+    valid, embedded = run_dir["valid"], run_dir["embedded"]
+    frames = {
+        "fit": feature_frame(run_dir["fit"], embedded["fit"].empathy, embedded["fit"].distress),
+        "validation": feature_frame(valid, embedded["validation"].empathy, embedded["validation"].distress),
+    }
+    frames["dev"] = frames["validation"].assign(
+        empathy=-valid["empathy"].to_numpy(), distress=-valid["distress"].to_numpy()
+    )
+    heads = {"validation": embedded["validation"].heads(), "dev": embedded["validation"].heads()}
+    params = {"svr": {"C": 1.0}, "ridge": {"alpha": 1.0}, "mlp": {"hidden_layer_sizes": [8], "max_iter": 50}}
+    result = compare(frames, heads, params, {"tfidf": {"min_df": 1}, "ridge": {"alpha": 1.0}}, seed=0)
+    on = {
+        split: {n: s.scores[split]["average"] for n, s in result.regressors.items()} for split in ("validation", "dev")
+    }
+    assert max(on["validation"], key=on["validation"].get) != max(on["dev"], key=on["dev"].get)
+    assert result.best == max(on["validation"], key=on["validation"].get)
+
+
+def test_the_best_epoch_is_the_one_saved_not_the_last(tmp_path):
+    """At this rate the tiny encoder peaks at epoch 2 of 4: the saved model scores what epoch 2 scored."""
+    from wassa_lib.scoring.scorer import pearson
+
+    essays = mock_essays(40, seed=3)
+    fit, valid = essays.iloc[:24], essays.iloc[24:32]
+    settings = {k: v for k, v in TINY.items() if k != "max_steps"}
+    cfg = TrainingConfig.from_params({**settings, "epochs": 4, "learning_rate": 3e-2}, seed=7)
+    tuned = track1.fine_tune("empathy", fit, valid, cfg, tmp_path / "m")
+    curve, best = tuned.training["validation_by_epoch"], tuned.training["best_epoch"]
+    assert best < len(curve) == 4 and abs(curve[best - 1] - curve[-1]) > 0.1
+    saved = track1.load_fine_tuned(tmp_path / "m")
+    predicted = embeddings.encode(saved, list(valid["essay"]), "mean", 64, 16, cfg.precision)[1].ravel()
+    assert pearson(valid["empathy"], predicted, ndigits=None) == pytest.approx(curve[best - 1], abs=1e-3)
+
+
+def test_the_erroneous_row_scores_the_empathy_regressor_on_the_distress_embedding(run_dir):
+    from wassa_lib.scoring.scorer import pearson
+    from wassa_lib.track1.table2 import erroneous_submission, own_embeddings, swap_embeddings
+
+    embedded = run_dir["embedded"]
+    frames = {
+        split: feature_frame(run_dir[key], embedded[split].empathy, embedded[split].distress)
+        for split, key in (("fit", "fit"), ("dev", "dev"))
+    }
+
+    def fit_one(feature_set: str, score: str):
+        pipeline = feature_pipeline(make_regressor("ridge"), feature_set)
+        return fit_and_score(pipeline, frames["fit"], {"dev": frames["dev"]})
+
+    as_run = own_embeddings(fit_one, frames)
+    measured = erroneous_submission(as_run, frames["dev"])
+    wrong = as_run.pipeline["empathy"].predict(swap_embeddings(frames["dev"]))[:, 0]
+    assert measured["empathy_erroneous"] == pearson(frames["dev"]["empathy"].to_numpy(dtype=float), wrong)
+    assert measured["empathy_correct"] == as_run.scores["dev"]["empathy"]
+    assert abs(measured["empathy_erroneous"] - measured["empathy_correct"]) > 1e-3

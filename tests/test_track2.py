@@ -492,3 +492,11 @@ def test_incremental_rows_of_one_base_share_one_carer_stage(tiny_run, mock_carer
     assert result.stage1 == results[2].stage1
     assert (track2.stage1_dir(root, "tiny-seq2seq") / track2.RESULT_FILE).stat().st_mtime_ns == before
     assert sorted(p.name for p in (root / track2.STAGE1_DIR).iterdir()) == ["tiny-seq2seq"]
+
+
+def test_the_carried_model_is_chosen_on_validation_where_dev_disagrees(tiny_run, tmp_path):
+    _, _, results = tiny_run
+    high_dev = dataclasses.replace(results[0], valid_macro_f1=0.2, scores={**results[0].scores, "macro_f1": 0.9})
+    high_valid = dataclasses.replace(results[1], valid_macro_f1=0.5, scores={**results[1].scores, "macro_f1": 0.1})
+    assert track2.select_best([high_dev, high_valid], tmp_path).spec.name == results[1].spec.name
+    assert json.loads((tmp_path / track2.SELECTION_FILE).read_text())["model"] == results[1].spec.name
