@@ -88,6 +88,7 @@ def _text(nb: nbformat.NotebookNode) -> str:
     return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
 
 
+@pytest.mark.slow  # a notebook executed twice in a simulated Colab: slow tier (make test-all)
 def test_notebook_01_in_colab_writes_to_drive_and_resumes_on_a_new_machine(colab_machine, tmp_path):
     drive, content = colab_machine["drive"], colab_machine["content"]
     nb = _execute(REPO / "notebooks" / "01_data.ipynb", tmp_path / "first.ipynb", seed=7, allow_mock=True)

@@ -44,3 +44,26 @@ def test_provenance_names_the_commits_the_models_were_trained_at(tmp_path):
     unknown = 1 + sum(not e.get("trained_at") for e in track1.values())
     assert said.startswith(f"seed 42's {len(names) + len(track1)} fine-tuned models trained at `abcdef0`")
     assert said.endswith(f"({unknown} saved before a model recorded its commit)")
+
+
+def test_a_doctored_table_no_longer_renders_the_committed_readme(tmp_path):
+    """Another carried model in one seed (choice_seeds.csv): the rendered README block names it, with its own dev
+    score, and no longer equals the committed one."""
+    import shutil
+
+    import pandas as pd
+
+    run = tmp_path / "cpu"
+    shutil.copytree(report.RUN_DIR, run, ignore=shutil.ignore_patterns("artifacts", "notebooks", "figures"))
+    choice = pd.read_csv(run / "tables" / "choice_seeds.csv")
+    track2 = choice["track"].astype(str) == "2"
+    seed, model = choice.loc[track2, "each_seed_chose"].iloc[0].split()[-1].split(":")
+    other = "minilm-encdec" if model != "minilm-encdec" else "minilm-classifier"
+    choice.loc[track2, "each_seed_chose"] = choice.loc[track2, "each_seed_chose"].str.replace(
+        f"{seed}:{model}", f"{seed}:{other}"
+    )
+    choice.to_csv(run / "tables" / "choice_seeds.csv", index=False)
+    committed = report.readme_block(report.Run(report.RUN_DIR))
+    doctored = report.readme_block(report.Run(run))
+    score = pd.read_csv(run / "tables" / "table4_seeds.csv").set_index("model").loc[other, f"macro_f1_seed{seed}"]
+    assert doctored != committed and f"{seed} {other} {score:.3f}" in doctored

@@ -318,3 +318,18 @@ def test_rerun_runs_finished_notebooks_again_with_resume_on(kit):
     _runner(kit).run()
     _runner(kit, only=["02"], rerun=True).run()
     assert _calls(kit)[-1] == "02_b tiny True" and len(_calls(kit)) == 4
+
+
+def test_record_runs_the_tuning_then_the_seeds_and_stops_at_a_failure(monkeypatch):
+    from wassa_lib.runner import record
+
+    calls, lines = [], []
+    monkeypatch.setattr(record, "main_run", lambda profile, **kw: calls.append((profile, kw)) or 0)
+    assert record.remake(record.COMMITTED, resume=True, echo=lines.append) == 0
+    assert [kw.get("tune", False) for _, kw in calls] == [True, False]
+    assert calls[1][1]["seeds"] == [42, 1, 2] and all(kw["resume"] for _, kw in calls)
+    assert all(profile == "cpu" and kw["layers"] == () for profile, kw in calls)
+    calls.clear()
+    monkeypatch.setattr(record, "main_run", lambda profile, **kw: calls.append(kw) or 1)
+    assert record.remake(record.COMMITTED, echo=lines.append) == 1
+    assert len(calls) == 1 and "record --resume` goes on" in lines[-1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -181,3 +182,19 @@ def test_the_authors_erroneous_test_predictions_sit_beside_the_correct_submissio
     assert len(right) == len(wrong) > 0 and np.isfinite(wrong.to_numpy()).all()
     assert not np.allclose(wrong["empathy"], right["empathy"])  # empathy from the distress embedding
     assert (smoke_run / "artifacts" / "track1" / "as_run_regressors.joblib").is_file()
+
+
+def test_every_model_remembers_the_settings_it_was_trained_with(smoke_run, tmp_path):
+    from wassa_lib.runner.consistency import settings_drift
+
+    assert settings_drift(smoke_run) == []
+    doctored = tmp_path / "run"
+    shutil.copytree(smoke_run, doctored, ignore=shutil.ignore_patterns("artifacts"))
+    path = doctored / "metrics" / "02_track1_finetune.json"
+    record = json.loads(path.read_text())
+    rate = record["training"]["track1_empathy"]["settings"]["learning_rate"]
+    record["training"]["track1_empathy"]["settings"]["learning_rate"] = rate * 10
+    path.write_text(json.dumps(record))
+    assert settings_drift(doctored) == [
+        f"track1_empathy: learning_rate {rate * 10!r} in the record, {rate!r} from today's params"
+    ]

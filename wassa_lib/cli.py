@@ -88,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="render docs/results.md, the README's results and the benchmark of docs/performance.md from outputs/cpu",
     )
     p_report.add_argument("--check", action="store_true", help="only say which rendered file differs (exit 1)")
+    p_record = sub.add_parser(
+        "record",
+        help="remake the committed run outputs/cpu (tuning, seeds 42 1 2, every row), then render the docs",
+    )
+    p_record.add_argument("--resume", action="store_true", help="go on after an interruption")
     sub.add_parser(
         "colab-cell",
         help="write the Colab setup cell (wassa_lib/runner/colab.py: GIT_URL, GIT_REF) into "
@@ -142,6 +147,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         progress.show()
         return report.main(check=args.check)
+    if args.command == "record":
+        from wassa_lib.reporting import report
+        from wassa_lib.runner.record import remake
+
+        return remake(resume=args.resume) or report.main()
     if args.command == "colab-cell":
         from wassa_lib.runner import colab
 

@@ -329,7 +329,9 @@ def train(
     """``trainer.train()`` (from the last complete checkpoint when resuming), with progress logged under
     ``label``, stopped early where ``cfg.early_stopping_patience`` is set; returns the validation metric
     after each epoch, the epoch kept, whether patience or the cap of epochs ended it, the commit it was trained
-    at (``trained_at``, which stays with the saved model when a later run reads it back), and what it cost: optimiser
+    at (``trained_at``, which stays with the saved model when a later run reads it back) with the resolved
+    training settings (``settings``: rate, cap, patience, batch, max length, precision, seed), and what it
+    cost: optimiser
     steps, seconds, essays per second, the split of the time
     into training steps, validation passes and checkpoint saves, the achieved training FLOP/s and, on a
     GPU, the peak memory it allocated. ``dev_score`` adds ``dev_by_epoch`` (:class:`DevMonitor`)."""
@@ -384,6 +386,7 @@ def train(
         "epochs_run": len(curve),
         "stopped_by": stopped_by(len(curve), cfg),
         "trained_at": git_commit(),
+        "settings": cfg.settings(),
     }
     if monitor is not None:
         cost["dev_by_epoch"] = DevMonitor.by_epoch(trainer.state.log_history)

@@ -24,6 +24,7 @@ from wassa_lib.track2.training import (
     RESULT_FILE,
     TEST_PREDICTIONS_FILE,
     stage1_dir,
+    stage1_model_name,
     train_classifier,
     train_generator,
     train_stage1,
@@ -134,6 +135,7 @@ def run_model(
         model, tokenizer, valid_f1, training = train_classifier(
             cfg, fit, valid, folder, resume, spec.name, spec.pooling, dev=inputs
         )
+        training = {**training, "settings": {**training["settings"], "pooling": spec.pooling}}
 
         def predict(texts: list[str]) -> list[str]:
             return predict_classifier(model, tokenizer, texts, cfg.max_length, cfg.eval_batch_size, cfg.precision)
@@ -145,6 +147,8 @@ def run_model(
         model, tokenizer, valid_f1, training = train_generator(
             cfg, fit, valid, folder, EMOTIONS, resume, label=spec.name, dev=inputs
         )
+        if spec.incremental:
+            training = {**training, "settings": {**training["settings"], "model": stage1_model_name(spec.model)}}
 
         def predict(texts: list[str]) -> list[str]:
             args = (cfg.max_length, cfg.eval_batch_size, cfg.precision)

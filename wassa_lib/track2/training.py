@@ -74,6 +74,11 @@ def stage1_dir(root: Path, base: str) -> Path:
     return Path(root) / STAGE1_DIR / re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("_")
 
 
+def stage1_model_name(base: str) -> str:
+    """How a training record names the model an incremental row starts from: portable, unlike its folder."""
+    return f"the CARER stage of {base}"
+
+
 def stage1_key(base: str) -> str:
     """The key of a CARER stage's training record in notebook 04's record (one per base model)."""
     return f"track2_carer_stage_{stage1_dir(Path('.'), base).name}"

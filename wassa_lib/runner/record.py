@@ -1,0 +1,73 @@
+"""``python -m wassa_lib record``: remake the committed run, ``outputs/cpu``, with one command.
+
+The plan is the one place that says what the committed run is: the profile and its layers, the tuning grid
+runs (notebooks 01, 02, 04 per learning rate, on the validation split) and the seeds, the first of which
+writes the tables over seeds and the claims. The first call starts afresh (an earlier run folder is moved
+aside, so every model comes from the code at hand); ``--resume`` goes on after an interruption. The
+estimate of the time left comes from the profile's ``benchmark.json`` where there is one.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from wassa_lib.runner.run import main_run
+from wassa_lib.settings.layout import default_run_dir
+
+TUNED = ("01_data", "02_track1_finetune", "04_track2_generation")
+
+
+@dataclass(frozen=True)
+class RecordPlan:
+    """What the committed run is made of."""
+
+    profile: str = "cpu"
+    layers: tuple[str, ...] = ()  # the person-feature row stays in (no cpu-without-person-row layer)
+    seeds: tuple[int, ...] = (42, 1, 2)
+    tune: bool = True
+
+
+COMMITTED = RecordPlan()
+
+
+def _minutes_per(plan: RecordPlan) -> tuple[float, float] | None:
+    """Minutes for one tuning point and for one seed at the pace of the profile's benchmark, or None."""
+    path = default_run_dir(plan.profile) / "benchmark.json"
+    if not path.is_file():
+        return None
+    walls = {name: entry["wall_s"] for name, entry in json.loads(path.read_text())["notebooks"].items()}
+    return sum(walls.get(name, 0.0) for name in TUNED) / 60, sum(walls.values()) / 60
+
+
+def remake(plan: RecordPlan = COMMITTED, resume: bool = False, echo: Callable[[str], None] = print) -> int:
+    """Run the plan's tuning, then its seeds; returns the runner's exit status (0 when all finished)."""
+    from wassa_lib.evaluation import tuning
+    from wassa_lib.runner.params import resolve
+
+    pace = _minutes_per(plan)
+    grid_points = tuning.points(resolve(plan.profile, plan.layers)[0]) if plan.tune else 0
+    steps = [("tuning", lambda r: main_run(plan.profile, layers=plan.layers, tune=True, resume=r))] if plan.tune else []
+    steps.append(
+        (
+            "seeds " + " ".join(map(str, plan.seeds)),
+            lambda r: main_run(plan.profile, layers=plan.layers, seeds=list(plan.seeds), resume=r),
+        )
+    )
+    if pace:
+        total = grid_points * pace[0] + len(plan.seeds) * pace[1]
+        echo(
+            f"record: {plan.profile} profile, tuning then seeds {plan.seeds}; about {total:.0f} min at the pace "
+            f"of outputs/{plan.profile}/benchmark.json"
+        )
+    start = time.perf_counter()
+    for i, (name, step) in enumerate(steps, 1):
+        echo(f"record: step {i} of {len(steps)}, {name} ({(time.perf_counter() - start) / 60:.0f} min so far)")
+        status = step(resume)
+        if status:
+            echo(f"record: stopped in step {i}; `python -m wassa_lib record --resume` goes on from there")
+            return status
+    echo(f"record: finished in {(time.perf_counter() - start) / 60:.0f} min")
+    return 0
