@@ -69,6 +69,12 @@ def smoke_run(tmp_path_factory, maybe_real_dir) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def smoke_data(smoke_run, maybe_real_dir) -> Path:
+    """The WASSA folder the smoke run read (its manifest names it by its folder name only)."""
+    return maybe_real_dir or smoke_run / "mock_data" / "wassa2021"
+
+
 def write_notebook(path: Path, body: str) -> None:
     """A notebook with a tagged parameters cell (profile, output_dir, resume, message) and one code cell."""
     nb = nbformat.v4.new_notebook()

@@ -119,10 +119,10 @@ def test_a_missing_seed_run_is_named(tmp_path):
         over_seeds.seed_runs(tmp_path / "cpu", [42, 9], 42)
 
 
-def test_two_seeds_of_the_smoke_profile_give_tables_over_seeds_and_claims(smoke_run, tmp_path, maybe_real_dir):
+def test_two_seeds_of_the_smoke_profile_give_tables_over_seeds_and_claims(smoke_run, tmp_path, smoke_data):
     """Notebook 05 over two seed runs; the second is a copy of the first (the seeds' training is the smoke
     run's; what is tested here is everything notebook 05 builds over seeds)."""
-    data = json.loads((smoke_run / "manifest.json").read_text())["params"]["data_dir"]
+    data = str(smoke_data)
     main = tmp_path / "smoke"
     shutil.copytree(smoke_run, main)
     shutil.copytree(smoke_run, seed_run_dir(main, 7))
@@ -152,6 +152,11 @@ def test_two_seeds_of_the_smoke_profile_give_tables_over_seeds_and_claims(smoke_
     )
     assert (verdicts["ci95_low"] <= verdicts["ci95_high"]).all()
     assert set(verdicts["track"].astype(str)) == {"1", "2"}
+    track2 = verdicts[(verdicts["track"].astype(str) == "2") & verdicts["paper_difference"].notna()]
+    assert not track2.empty and track2["evidence"].str.contains("test").all()  # every row predicted test
+    assert track2["mean_difference_test"].notna().all() and track2["mean_difference_dev"].notna().all()
+    track1 = verdicts[verdicts["track"].astype(str) == "1"]
+    assert (track1["evidence"].str.startswith("dev") & ~track1["evidence"].str.contains("test")).all()
     assert (main / "tables" / "table5_ensemble.csv").is_file()
     choice = pd.read_csv(main / "tables" / "choice_seeds.csv").set_index("track")
     table4 = pd.read_csv(main / "tables" / "table4_seeds.csv").set_index("model")

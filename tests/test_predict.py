@@ -48,19 +48,17 @@ def _official_prf(gold: list[str], pred: list[str]) -> dict[str, float]:
     return {k: round(v, 4) for k, v in values.items()}
 
 
-def test_table5_equals_an_independent_scorer_on_the_submission(smoke_run):
+def test_table5_equals_an_independent_scorer_on_the_submission(smoke_run, smoke_data):
     predicted = submission.read_emo(smoke_run / "submission" / submission.EMO_FILE)
-    manifest_data = Path(pd.read_json(smoke_run / "manifest.json", typ="series")["params"]["data_dir"])
-    gold = pd.read_csv(manifest_data / "gold_standard_test_EMO.tsv", sep="\t")["emotion"].tolist()
+    gold = pd.read_csv(smoke_data / "gold_standard_test_EMO.tsv", sep="\t")["emotion"].tolist()
     assert len(predicted) == len(gold)
     table5 = pd.read_csv(smoke_run / "tables" / "table5.csv").set_index("metric")
     for metric, value in _official_prf(gold, predicted).items():
         assert table5.loc[metric, "ours"] == value, metric
 
 
-def test_submission_has_one_line_per_test_essay(smoke_run):
-    manifest_data = Path(pd.read_json(smoke_run / "manifest.json", typ="series")["params"]["data_dir"])
-    n_test = len(pd.read_csv(manifest_data / "messages_test_features_ready_for_WS.tsv", sep="\t"))
+def test_submission_has_one_line_per_test_essay(smoke_run, smoke_data):
+    n_test = len(pd.read_csv(smoke_data / "messages_test_features_ready_for_WS.tsv", sep="\t"))
     for name in (submission.EMP_FILE, submission.EMO_FILE):
         lines = (smoke_run / "submission" / name).read_text().splitlines()
         assert len(lines) == n_test

@@ -333,3 +333,16 @@ def test_record_runs_the_tuning_then_the_seeds_and_stops_at_a_failure(monkeypatc
     monkeypatch.setattr(record, "main_run", lambda profile, **kw: calls.append(kw) or 1)
     assert record.remake(record.COMMITTED, echo=lines.append) == 1
     assert len(calls) == 1 and "record --resume` goes on" in lines[-1]
+
+
+def test_the_kernels_own_stderr_goes_to_kernel_log_not_the_terminal(kit, capfd):
+    """Through jupyter_client's public start_kernel: an upgrade that stops passing its keywords to the kernel's
+    process would let the kernel's stderr reach the terminal, and this test fails."""
+    (kit / "notebooks" / "01_a.ipynb").unlink()
+    (kit / "notebooks" / "03_c.ipynb").unlink()
+    from conftest import write_notebook
+
+    write_notebook(kit / "notebooks" / "02_b.ipynb", "import os\nos.write(2, b'straight-to-fd-2\\n')")
+    _runner(kit).run()
+    log = (kit / "out" / "notebooks" / "kernel.log").read_text()
+    assert "straight-to-fd-2" in log and "straight-to-fd-2" not in capfd.readouterr().err

@@ -93,10 +93,11 @@ def test_recorded_metrics_match_the_expected_values(smoke_run, maybe_real_dir):
     assert not off, f"recorded (got, expected) beyond {TOLERANCE}: {off}"
 
 
-def test_benchmark_reads_the_finished_run(smoke_run):
+def test_benchmark_reads_the_finished_run(smoke_run, smoke_data):
     from wassa_lib.runner import bench
 
-    report = bench.benchmark("smoke", run=False, echo=lambda _: None, output_dir=str(smoke_run))
+    kwargs = {"output_dir": str(smoke_run), "data_dir": str(smoke_data)}  # the manifest names data by folder name
+    report = bench.benchmark("smoke", run=False, echo=lambda _: None, **kwargs)
     assert report == json.loads((smoke_run / "benchmark.json").read_text())
     assert set(report["notebooks"]) == {nb.stem for nb in list_notebooks()}
     assert all(rec["wall_s"] > 0 and rec["peak_rss_mb"] > 0 for rec in report["notebooks"].values())
@@ -198,3 +199,19 @@ def test_every_model_remembers_the_settings_it_was_trained_with(smoke_run, tmp_p
     assert settings_drift(doctored) == [
         f"track1_empathy: learning_rate {rate * 10!r} in the record, {rate!r} from today's params"
     ]
+
+
+def test_the_record_names_no_folder_of_the_machine(smoke_run, smoke_data):
+    """The manifest and the executed notebooks name the run folder relative to the repository (or by its name)
+    and the data by folder name and sha256: nothing of where the run happened to live."""
+    from wassa_lib.settings.configs import REPO_ROOT
+
+    manifest = json.loads((smoke_run / "manifest.json").read_text())
+    texts = {"manifest.json": json.dumps(manifest)}
+    texts.update({p.name: p.read_text() for p in (smoke_run / "notebooks").glob("*.ipynb")})
+    assert len(texts) == 6
+    for name, text in texts.items():
+        for machine_path in (str(smoke_run), str(smoke_data.resolve()), str(REPO_ROOT)):
+            assert machine_path not in text, (name, machine_path)
+    folders = {key.split("/")[0] for key in manifest["data_files"]}
+    assert folders == {smoke_data.name, "emotion_carer"}  # WASSA and CARER (the smoke profile has a CARER stage)

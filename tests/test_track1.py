@@ -97,7 +97,7 @@ def test_the_three_poolings_differ_and_unknown_pooling_fails(run_dir):
     assert not np.allclose(cls, mean) and not np.allclose(pooler, cls)
     assert np.abs(pooler).max() <= 1.0  # the pooler's tanh
     np.testing.assert_allclose(heads, heads_again, rtol=1e-5)
-    with pytest.raises(ValueError, match="pooling must be one of pooler, cls, mean"):
+    with pytest.raises(ValueError, match="pooling: must be one of pooler, cls, mean"):
         embeddings.encode(tuned, texts, "max", 64)
 
 

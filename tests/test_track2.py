@@ -500,3 +500,18 @@ def test_the_carried_model_is_chosen_on_validation_where_dev_disagrees(tiny_run,
     high_valid = dataclasses.replace(results[1], valid_macro_f1=0.5, scores={**results[1].scores, "macro_f1": 0.1})
     assert track2.select_best([high_dev, high_valid], tmp_path).spec.name == results[1].spec.name
     assert json.loads((tmp_path / track2.SELECTION_FILE).read_text())["model"] == results[1].spec.name
+
+
+def test_label_scoring_evaluation_drives_early_stopping(monkeypatch, mock_2022, tmp_path):
+    """The generation Trainer reports label-scoring metrics itself (an evaluate override): early stopping must
+    still read them. Scripted validation macro-F1s: best at epoch 2, patience 2, so 4 epochs run of 6."""
+    from wassa_lib.settings.configs import TrainingConfig
+    from wassa_lib.track2 import training as generation
+
+    scripted = iter([0.1, 0.3, 0.2, 0.25, 0.5, 0.6, *[0.0] * 8])
+    monkeypatch.setattr(generation, "macro_f1", lambda *args, **kwargs: next(scripted))
+    fit, valid = train_validation_split(load_splits(mock_2022).train)
+    cfg = TrainingConfig.from_params({"model": "tiny-seq2seq", **TINY, "epochs": 6, "early_stopping_patience": 2})
+    _, _, _, record = generation.train_generator(cfg, fit.head(32), valid.head(16), tmp_path / "g", label="g")
+    assert (record["epochs_run"], record["best_epoch"], record["stopped_by"]) == (4, 2, "patience")
+    assert record["validation_by_epoch"] == [0.1, 0.3, 0.2, 0.25]

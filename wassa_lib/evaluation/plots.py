@@ -50,7 +50,7 @@ def validation_curves(curves: dict[str, dict], metric: str) -> plt.Figure:
     """The validation ``metric`` after each epoch of every fine-tuned model (``curves``: name → its training
     record with ``validation_by_epoch``, ``best_epoch`` and ``stopped_by``); the kept epoch ringed, and the
     legend says whether patience or the cap of epochs ended the training."""
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = plt.subplots(figsize=(11, 4))
     for name, record in curves.items():
         curve = record["validation_by_epoch"]
         epochs = range(1, len(curve) + 1)
@@ -64,7 +64,7 @@ def validation_curves(curves: dict[str, dict], metric: str) -> plt.Figure:
         ylabel=f"validation {metric}",
     )
     ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.legend(fontsize="small", loc="best")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the curves, never on them
     fig.tight_layout()
     return fig
 
@@ -212,24 +212,35 @@ def claims(verdicts: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def seed_spread(table: pd.DataFrame, label: str, headline: str, title: str) -> plt.Figure:
-    """A table over seeds (:func:`wassa_lib.evaluation.seeds.aggregate`): the mean ``headline`` per row (bar), its
-    standard deviation (error bar) and each seed's own value (dots)."""
+def seed_spread(
+    table: pd.DataFrame, label: str, headline: str, title: str, paper: pd.Series | None = None
+) -> plt.Figure:
+    """A table over seeds (:func:`wassa_lib.evaluation.seeds.aggregate`): per row the mean ``headline`` (dot), its
+    standard deviation (line) and each seed's own value (small dots), on an axis fitted to the values; ``paper``
+    (by row, NaN where the paper has no number) adds the paper's number as an open diamond."""
     seeds = [c for c in table.columns if c.startswith(f"{headline}_seed")]
-    fig, ax = plt.subplots(figsize=(8, 0.4 * len(table) + 1.4))
-    y = range(len(table))
-    ax.barh(
-        list(y),
-        table[f"{headline}_mean"],
-        xerr=table[f"{headline}_sd"].fillna(0),
-        color="tab:blue",
-        alpha=0.5,
-        capsize=3,
+    fig, ax = plt.subplots(figsize=(9, 0.35 * len(table) + 1.6))
+    y = np.arange(len(table))
+    ax.errorbar(
+        table[f"{headline}_mean"], y, xerr=table[f"{headline}_sd"].fillna(0), fmt="o", color="tab:blue", capsize=3
     )
     for column in seeds:
-        ax.scatter(table[column], list(y), color="black", s=10, zorder=3)
+        ax.scatter(table[column], y, color="black", s=8, alpha=0.6, zorder=3)
+    values = [table[c] for c in [f"{headline}_mean", *seeds]]
+    marked = paper is not None and paper.notna().any()
+    if marked:
+        ax.scatter(paper.to_numpy(), y, marker="D", facecolor="none", edgecolor="tab:red", s=40, zorder=4)
+        values.append(paper)
+    every = pd.concat(values).dropna()
+    margin = 0.05 * ((every.max() - every.min()) or 1.0)
+    ax.set_xlim(every.min() - margin, every.max() + margin)
     ax.set_yticks(list(y), table[label], fontsize="small")
     ax.invert_yaxis()
-    ax.set(title=title, xlabel=f"{headline} (bar: mean over {len(seeds)} seeds, line: sd, dots: each seed)")
+    ax.grid(axis="x", alpha=0.3)
+    note = ", red diamond: the paper" if marked else ""
+    ax.set(xlabel=headline)
+    ax.set_title(
+        f"{title}\n(dot: mean over {len(seeds)} seeds, line: sd, small dots: each seed{note})", fontsize="small"
+    )
     fig.tight_layout()
     return fig

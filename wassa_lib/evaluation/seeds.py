@@ -141,6 +141,20 @@ def ensemble_scores(gold: Sequence[str], runs: dict[int, Path], file: str) -> di
     return emotion_scores(list(gold), vote(labels))
 
 
+def _short(system: str) -> str:
+    """A Table-2 system's name without the prefix its kind already says."""
+    return system.removeprefix("floor: ").removeprefix("as the authors ran it: ")
+
+
+def _paper_table2(system: str) -> float:
+    """The paper's Table-2 average for a regressor row (named as Table 2 labels it), else NaN."""
+    from wassa_lib.scoring.paper import TABLE2
+    from wassa_lib.track1.regressors import LABELS
+
+    names = {label: key for key, label in LABELS.items()}
+    return TABLE2.get(names.get(system, ""), {}).get("average", np.nan)
+
+
 def stopping(runs: dict[int, Path]) -> pd.DataFrame:
     """Where every fine-tuning of every seed stopped: ``kept/run`` (the epoch kept, the epochs run) per seed, and
     the seeds in which the cap of epochs, not patience, ended it."""
@@ -183,17 +197,19 @@ def write(
         table2 = pd.read_csv(table_path(out, "table2_seeds"))
         plots.show(
             plots.seed_spread(
-                table2.assign(row=table2["kind"] + ": " + table2["system"]),
+                table2.assign(row=table2["kind"] + ": " + table2["system"].map(_short)),
                 "row",
                 "average",
                 "Table 2 over seeds: dev average Pearson",
+                table2["system"].map(_paper_table2),
             ),
             figures_dir(out),
             "table2_seeds",
         )
+        table4 = pd.read_csv(table_path(out, "table4_seeds"))
         plots.show(
             plots.seed_spread(
-                pd.read_csv(table_path(out, "table4_seeds")), "model", "macro_f1", "Table 4 over seeds: dev macro-F1"
+                table4, "model", "macro_f1", "Table 4 over seeds: dev macro-F1", table4.get("paper_macro_f1")
             ),
             figures_dir(out),
             "table4_seeds",

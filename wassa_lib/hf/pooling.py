@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import torch
 
+from wassa_lib.settings.configs import ParameterError
+
 POOLINGS = ("pooler", "cls", "mean")
+
+
+def check_pooling(pooling: str, name: str = "pooling") -> str:
+    """``pooling`` where it is one of :data:`POOLINGS`; else a :class:`ParameterError` naming ``name``."""
+    if pooling not in POOLINGS:
+        raise ParameterError(name, f"must be one of {', '.join(POOLINGS)}, got {pooling!r}")
+    return pooling
 
 
 def pool(
@@ -22,7 +31,6 @@ def pool(
         return pooler_output
     if pooling == "cls":
         return hidden[:, 0]
-    if pooling != "mean":
-        raise ValueError(f"pooling: must be one of {', '.join(POOLINGS)}, got {pooling!r}")
+    check_pooling(pooling)
     mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
     return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)

@@ -18,7 +18,7 @@ from wassa_lib.hf.costs import matmul_peak_flops
 from wassa_lib.hf.models import load_model
 from wassa_lib.hf.progress import show
 from wassa_lib.hf.training import autocast, choose_precision, prepare_model
-from wassa_lib.runner.params import RunError
+from wassa_lib.runner.params import RunError, run_config
 from wassa_lib.settings.layout import manifest_path
 
 
@@ -99,7 +99,7 @@ def benchmark(profile: str, run: bool = True, echo: Callable[[str], None] = prin
     if not manifest_file.is_file():
         raise RunError(f"{out}: no finished run to benchmark (no manifest.json); run without --no-run")
     manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
-    splits = load_splits(manifest["params"]["data_dir"])
+    splits = load_splits(run_config(params).wassa_data_dir(write_mock=False))
     essays = splits.train["essay"].tolist()
     model_spec = params.get("track1_training", {}).get("model", "packaged-minilm")
     show()  # the models' loading reports and progress bars are noise here

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from wassa_lib.evaluation.records import training_records
 from wassa_lib.runner.params import resolve
-from wassa_lib.settings.configs import TrainingConfig
+from wassa_lib.settings.configs import REPO_ROOT, TrainingConfig
 from wassa_lib.settings.layout import manifest_path
 from wassa_lib.track2.config import IncrementalConfig, Track2Model
 from wassa_lib.track2.training import stage1_key, stage1_model_name
@@ -40,7 +40,8 @@ def settings_drift(run_dir: Path) -> list[str]:
     """One line per model of ``run_dir`` trained with settings other than today's params give (or with none
     recorded); empty when every model matches."""
     manifest = json.loads(manifest_path(run_dir).read_text(encoding="utf-8"))
-    params, _ = resolve(manifest["profile"], manifest.get("params_layers", []))
+    layers = [REPO_ROOT / layer for layer in manifest.get("params_layers", [])]  # relative to the repository
+    params, _ = resolve(manifest["profile"], layers)
     expected = expected_settings(params, manifest["params"]["seed"])
     lines = []
     for name, record in training_records(run_dir).items():

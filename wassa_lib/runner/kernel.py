@@ -52,14 +52,15 @@ def kernel_manager_class(log_path: Path) -> type:
     from jupyter_client import AsyncKernelManager
 
     class QuietKernelManager(AsyncKernelManager):
-        async def _async_launch_kernel(self, kernel_cmd, **kw):
+        async def start_kernel(self, **kw):
+            """The public start (nbclient calls it); its keywords reach the kernel's ``Popen``."""
             _KERNELS.append(self)
             # tqdm.auto warns at import that ipywidgets is absent: nothing a headless run can act on.
             kw["env"] = {**(kw.get("env") or os.environ), "PYTHONWARNINGS": "ignore::Warning:tqdm.auto"}
             log_path.parent.mkdir(parents=True, exist_ok=True)
             with log_path.open("ab") as log:
                 kw["stderr"] = log
-                return await super()._async_launch_kernel(kernel_cmd, **kw)
+                return await super().start_kernel(**kw)
 
     return QuietKernelManager
 

@@ -39,17 +39,19 @@ class Manifest:
         tmp.replace(self.path)
 
 
-def header(profile: str, params: dict, layers: Sequence[str]) -> dict:
+def header(profile: str, params: dict, layers: Sequence[str], replacements: dict[str, str]) -> dict:
     """What a run records about itself: params and layers, commit, the paper's open settings beside the kit's,
-    package versions, the machine and the sha256 of every data file."""
+    package versions, the machine and the sha256 of every data file (WASSA, and CARER where the profile has a
+    CARER stage), with no folder of the machine in it (``replacements``, :func:`wassa_lib.runner.portable.names`)."""
+    from wassa_lib.runner.portable import portable_json
     from wassa_lib.scoring.paper import settings_table
     from wassa_lib.settings.provenance import file_hashes, git_commit, machine, package_versions
 
     data = [Path(params["data_dir"]), *([Path(params["carer_dir"])] if params.get("carer_dir") else [])]
     return {
         "profile": profile,
-        "params": params,
-        "params_layers": [str(Path(p).resolve()) for p in layers],
+        "params": portable_json(params, replacements),
+        "params_layers": portable_json([str(Path(p).resolve()) for p in layers], replacements),
         "git_commit": git_commit(),
         "paper_settings": settings_table(params),
         "packages": package_versions(),

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from wassa_lib.hf.pooling import POOLINGS
-from wassa_lib.settings.configs import REPO_ROOT, RunConfig, TrainingConfig
+from wassa_lib.hf.pooling import check_pooling
+from wassa_lib.settings.configs import REPO_ROOT, ParameterError, RunConfig, TrainingConfig
 from wassa_lib.track1.head import HEADS
 
 PARAMS_DIR = REPO_ROOT / "params"
@@ -109,10 +109,11 @@ def notebook_setup(namespace: dict) -> RunConfig:
 
     show()
     namespace.update(profile_defaults(namespace))
-    return _run_config(namespace)
+    return run_config(namespace)
 
 
-def _run_config(params: dict) -> RunConfig:
+def run_config(params: dict) -> RunConfig:
+    """The run configuration from those of ``params`` that are :class:`RunConfig` fields."""
     keys = {f.name for f in fields(RunConfig)} & set(params)
     return RunConfig(**{k: params[k] for k in keys})
 
@@ -184,7 +185,7 @@ def _incremental(key: str, value) -> None:
 # or checks its type and range; the error starts with the parameter's name. RunConfig's keys are its fields'.
 CHECKS: dict[str, Callable[[str, object], None]] = {
     "track1_training": lambda key, value: TrainingConfig.from_params(value, where=key),
-    "track1_pooling": _one_of(POOLINGS),
+    "track1_pooling": lambda key, value: check_pooling(value, key),
     "track1_head": _one_of(HEADS),
     "track1_regressors": _regressors,
     "track1_authors_regressors": _regressors,
@@ -212,19 +213,17 @@ def check_params(params: dict, origins: dict[str, Path] | None = None) -> RunCon
     """
     origins = origins or {}
 
-    def fail(err: ValueError) -> RunError:
-        message = str(err)
-        key = message.split(":", 1)[0].split(".", 1)[0].split("[", 1)[0]
+    def fail(err: ValueError, key: str) -> RunError:
         source = origins.get(key)
-        return RunError(f"{source}: {message}" if source else f"parameter {message}")
+        return RunError(f"{source}: {err}" if source else f"parameter {err}")
 
     try:
-        cfg = _run_config(params)
-    except ValueError as err:
-        raise fail(err) from None
+        cfg = run_config(params)
+    except ParameterError as err:  # a RunConfig field: the parameter of that name
+        raise fail(err, err.parameter) from None
     for key, value in params.items():
         try:
             CHECKS.get(key, lambda *_: None)(key, value)
         except ValueError as err:
-            raise fail(err) from None
+            raise fail(err, key) from None
     return cfg

@@ -41,11 +41,14 @@ def check_model_specs(params: dict, origins: dict, notebooks: Sequence[Path]) ->
             raise RunError(f"{origins.get(key, 'parameter')}: {name}: {err}") from None
 
 
+def uses_carer(params: dict) -> bool:
+    """Whether a Track-2 row of the profile trains a CARER stage."""
+    return any(isinstance(m, dict) and m.get("incremental") for m in params.get("track2_models", []))
+
+
 def needs_carer(notebooks: Sequence[Path], params: dict) -> bool:
     """Whether notebook 04 is selected and trains a CARER stage."""
-    return any(nb.name.startswith("04") for nb in notebooks) and any(
-        isinstance(m, dict) and m.get("incremental") for m in params.get("track2_models", [])
-    )
+    return any(nb.name.startswith("04") for nb in notebooks) and uses_carer(params)
 
 
 def check(params: dict, origins: dict, notebooks: Sequence[Path], echo: Callable[[str], None] = print) -> RunConfig:

@@ -25,7 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wassa_lib.runner import preflight
+from wassa_lib.data.wassa import DataError
+from wassa_lib.runner import portable, preflight
 from wassa_lib.runner.disk import is_no_space, no_space_message
 from wassa_lib.runner.kernel import (
     NOTEBOOKS_DIR,
@@ -98,6 +99,13 @@ class Runner:
         self.params["data_dir"] = str(cfg.wassa_data_dir())
         if preflight.needs_carer(notebooks, self.params):
             self.params["carer_dir"] = str(cfg.carer_data_dir())
+        elif preflight.uses_carer(self.params):  # not read by these notebooks, but hashed in the manifest
+            try:
+                carer = cfg.carer_data_dir(write_mock=False)
+            except DataError:
+                return
+            if carer.is_dir():
+                self.params["carer_dir"] = str(carer)
 
     def run(self) -> dict:
         """Execute the selected notebooks; returns the manifest. Raises RunError on the first failure
@@ -116,7 +124,9 @@ class Runner:
             previous = {}
         self._resolve_data(cfg, notebooks)
         self.params["resume"] = self.resume
-        head = header(self.profile, self.params, self.layers)
+        data = [Path(self.params[k]) for k in ("data_dir", "carer_dir") if self.params.get(k)]
+        self.replacements = portable.names(self.out, data)
+        head = header(self.profile, self.params, self.layers, self.replacements)
         # An earlier run's header stands until a notebook of this run has finished.
         manifest = {**head, **previous} if previous else dict(head)
         manifest["notebooks"] = previous.get("notebooks", {})
@@ -248,6 +258,7 @@ class Runner:
                 fail(INTERRUPTED, "interrupted")
                 raise Interrupted(self._interrupted_message(nb)) from None
         scratch.replace(executed_dir / nb.name)
+        portable.make_portable(executed_dir / nb.name, self.replacements)
         return time.perf_counter() - start, memory
 
     def _resume_command(self) -> str:

@@ -21,6 +21,14 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 
 
+class ParameterError(ValueError):
+    """A wrong value, with the name of the parameter it belongs to (``parameter``) beside the message."""
+
+    def __init__(self, parameter: str, problem: str) -> None:
+        super().__init__(f"{parameter}: {problem}")
+        self.parameter = parameter
+
+
 def _describe(hint) -> str:
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
         return " or ".join(_describe(h) for h in typing.get_args(hint))
@@ -72,14 +80,14 @@ def check_types(config) -> None:
                 hint = f" (YAML reads {value} as text: write a decimal point, e.g. 2.0e-5)"
             except ValueError:
                 pass
-        raise ValueError(f"{f.name}: expected {_describe(hints[f.name])}, got {value!r}{hint}")
+        raise ParameterError(f.name, f"expected {_describe(hints[f.name])}, got {value!r}{hint}")
 
 
 def _positive(name: str, value: float | None, allow_none: bool = False) -> None:
     if value is None and allow_none:
         return
     if value is None or value <= 0:
-        raise ValueError(f"{name}: must be positive, got {value!r}")
+        raise ParameterError(name, f"must be positive, got {value!r}")
 
 
 def _help(text: str, **kwargs) -> dict:
@@ -122,9 +130,9 @@ class RunConfig:
     def __post_init__(self) -> None:
         check_types(self)
         if not self.profile or any(c in self.profile for c in "/\\ "):
-            raise ValueError(f"profile: must be a plain name, got {self.profile!r}")
+            raise ParameterError("profile", f"must be a plain name, got {self.profile!r}")
         if not 0.0 < self.valid_fraction < 1.0:
-            raise ValueError(f"valid_fraction: must lie in (0, 1), got {self.valid_fraction}")
+            raise ParameterError("valid_fraction", f"must lie in (0, 1), got {self.valid_fraction}")
         _positive("max_train_samples", self.max_train_samples, allow_none=True)
 
     @property

@@ -30,13 +30,13 @@ PACKAGES = (
 
 
 def file_hashes(*dirs: Path) -> dict[str, str]:
-    """sha256 of every data file under ``dirs``."""
+    """sha256 of every data file under ``dirs``, keyed ``<folder name>/<path inside it>``."""
     hashes = {}
     for root in dirs:
         if not root.is_dir():
             continue
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            hashes[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+            hashes[f"{root.name}/{path.relative_to(root).as_posix()}"] = hashlib.sha256(path.read_bytes()).hexdigest()
     return hashes
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from wassa_lib.data.wassa import SCORES
-from wassa_lib.hf.pooling import POOLINGS, pool
+from wassa_lib.hf.pooling import POOLINGS, check_pooling, pool
 from wassa_lib.hf.training import autocast, sorted_batches
 from wassa_lib.settings.layout import require_file
 from wassa_lib.track1.features import embedding_columns
@@ -25,11 +25,6 @@ from wassa_lib.track1.finetune import JOINT, FineTuned
 
 EMBEDDING_SPLITS = ("fit", "validation", "dev", "test")
 ENCODERS_FILE = "encoders.json"
-
-
-def _check_pooling(pooling: str) -> None:
-    if pooling not in POOLINGS:
-        raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, got {pooling!r}")
 
 
 def embeddings_path(track_dir: Path, split: str) -> Path:
@@ -59,7 +54,7 @@ def encode_pooled(
     """:func:`encode` with several poolings from one pass: ``({pooling: embeddings}, head predictions)``; the
     predictions are one column per score the head predicts (a vector where it predicts one)."""
     for pooling in poolings:
-        _check_pooling(pooling)
+        check_pooling(pooling)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model = tuned.model.to(device).eval()
     captured: dict = {}
@@ -251,7 +246,7 @@ def write_encoders_info(track_dir: Path, pooling: str, max_length: int, batch_si
     """``encoders.json``: how the embeddings were made.
 
     :func:`wassa_lib.track1.predict.predict_scores` reads it to make them the same way."""
-    _check_pooling(pooling)
+    check_pooling(pooling)
     path = Path(track_dir) / ENCODERS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     info = {"pooling": pooling, "max_length": max_length, "batch_size": batch_size, "model": model_spec}

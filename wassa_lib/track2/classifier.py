@@ -22,7 +22,7 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, PretrainedConfig
 from transformers.modeling_outputs import SequenceClassifierOutput
 
-from wassa_lib.hf.pooling import POOLINGS, pool
+from wassa_lib.hf.pooling import check_pooling, pool
 
 HEAD_FILE = "classifier.json"
 
@@ -32,8 +32,7 @@ class PooledClassifier(nn.Module):
 
     def __init__(self, encoder: nn.Module, labels: Sequence[str], pooling: str = "pooler") -> None:
         super().__init__()
-        if pooling not in POOLINGS:
-            raise ValueError(f"pooling: must be one of {', '.join(POOLINGS)}, got {pooling!r}")
+        check_pooling(pooling)
         self.encoder, self.pooling, self.labels = encoder, pooling, tuple(labels)
         config = encoder.config
         self.dropout = nn.Dropout(getattr(config, "classifier_dropout", None) or config.hidden_dropout_prob)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from wassa_lib.data.carer import CarerSplits
 from wassa_lib.data.wassa import subsample
-from wassa_lib.hf.pooling import POOLINGS
+from wassa_lib.hf.pooling import check_pooling
 from wassa_lib.scoring import paper
 from wassa_lib.settings.configs import TrainingConfig, check_types
 
@@ -74,8 +74,7 @@ class Track2Model:
             raise ValueError("incremental: the CARER stage is run for the generation family only")
         if self.carer_checkpoint_of is not None and (self.family != "generation" or self.incremental):
             raise ValueError("carer_checkpoint_of: only for a generation row without a CARER stage of its own")
-        if self.pooling not in POOLINGS:
-            raise ValueError(f"pooling: must be one of {', '.join(POOLINGS)}, got {self.pooling!r}")
+        check_pooling(self.pooling)
         if self.pooling != "pooler" and self.family != "classification":
             raise ValueError("pooling: only a classification row pools the encoder's states")
         if self.paper_model is not None and self.paper_model not in paper.TABLE4:
