@@ -320,9 +320,10 @@ def test_rerun_runs_finished_notebooks_again_with_resume_on(kit):
     assert _calls(kit)[-1] == "02_b tiny True" and len(_calls(kit)) == 4
 
 
-def test_record_runs_the_tuning_then_the_seeds_and_stops_at_a_failure(monkeypatch):
+def test_record_runs_the_tuning_then_the_seeds_and_stops_at_a_failure(monkeypatch, tmp_path):
     from wassa_lib.runner import record
 
+    monkeypatch.setattr(record, "default_run_dir", lambda profile: tmp_path / profile)
     calls, lines = [], []
     monkeypatch.setattr(record, "main_run", lambda profile, **kw: calls.append((profile, kw)) or 0)
     assert record.remake(record.COMMITTED, resume=True, echo=lines.append) == 0
@@ -346,3 +347,17 @@ def test_the_kernels_own_stderr_goes_to_kernel_log_not_the_terminal(kit, capfd):
     _runner(kit).run()
     log = (kit / "out" / "notebooks" / "kernel.log").read_text()
     assert "straight-to-fd-2" in log and "straight-to-fd-2" not in capfd.readouterr().err
+
+
+def test_a_record_goes_on_only_at_the_commit_that_started_it(monkeypatch, tmp_path):
+    from wassa_lib.runner import record
+
+    monkeypatch.setattr(record, "default_run_dir", lambda profile: tmp_path / profile)
+    monkeypatch.setattr(record, "main_run", lambda profile, **kw: 0)
+    monkeypatch.setattr(record, "git_commit", lambda: "a" * 40)
+    lines = []
+    assert record.remake(resume=False, echo=lines.append) == 0
+    assert json.loads((tmp_path / "cpu.record.json").read_text())["commit"] == "a" * 40
+    monkeypatch.setattr(record, "git_commit", lambda: "b" * 40)
+    assert record.remake(resume=True, echo=lines.append) == 1
+    assert "started at aaaaaaaaaaaa, the code is now bbbbbbbbbbbb" in lines[-1]

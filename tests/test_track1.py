@@ -204,10 +204,10 @@ def test_comparison_chooses_on_validation_and_builds_table2(run_dir):
     assert list(ours["kind"]) == ["regressor"] * 3 + ["ablation"] * 4 + ["as run"] + ["floor"]
     assert ours[["distress", "empathy", "average", "validation_average"]].notna().all().all()
     assert set(table[table["source"] != "this kit"]["regressor"]) == {"svr", "xgboost", "adaboost", "mlp"}
-    metrics = result.metrics()
-    assert metrics["best_regressor"] == result.best
-    assert metrics["best_beats_floor"] == (metrics["best_dev"]["average"] > result.floor_average())
-    assert metrics["best_dev"] == result.regressors[result.best].scores["dev"]
+    record = result.record()
+    assert record.best_regressor == result.best
+    assert record.best_beats_floor == (record.best_dev["average"] > result.floor_average())
+    assert record.best_dev == result.regressors[result.best].scores["dev"]
     # as the authors ran it: each score from the ablation that reads its own encoder's embedding
     as_run = result.as_run.predictions["dev"]
     np.testing.assert_allclose(as_run["empathy"], result.ablations["empathy_only"].predictions["dev"]["empathy"])

@@ -6,7 +6,6 @@ of every seed predicted the test essays and the test file has emotion gold, on t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,9 +13,11 @@ import numpy as np
 import pandas as pd
 
 from wassa_lib.evaluation.claims import Comparison
+from wassa_lib.evaluation.records import Track2Record
 from wassa_lib.scoring.paper import PAPER_EFFECTS
 from wassa_lib.scoring.scorer import macro_f1, pearson
-from wassa_lib.settings.layout import metrics_path, track1_dir, track2_dir
+from wassa_lib.settings.layout import track1_dir, track2_dir
+from wassa_lib.track1.table2_record import Table2Record
 
 TRACK1_METRIC = "average Pearson"
 TRACK2_METRIC = "macro-F1"
@@ -36,7 +37,7 @@ def f1(gold: np.ndarray, pred: np.ndarray) -> float:
 def track1(runs: dict[int, Path]) -> list[Comparison]:
     """Track 1's claims on dev, with the chosen regressor (on validation) of each seed."""
     preds = {s: pd.read_csv(track1_dir(run) / DEV_FILE) for s, run in runs.items()}
-    chosen = {s: json.loads(metrics_path(run, "03_regressor_comparison").read_text()) for s, run in runs.items()}
+    chosen = {s: Table2Record.load(run) for s, run in runs.items()}
     gold = {s: p[["gold:empathy", "gold:distress"]].to_numpy() for s, p in preds.items()}
     split = np.full(len(next(iter(gold.values()))), "dev")
 
@@ -44,14 +45,13 @@ def track1(runs: dict[int, Path]) -> list[Comparison]:
         return {s: preds[s][[f"{name_of(s)}:empathy", f"{name_of(s)}:distress"]].to_numpy() for s in preds}
 
     def best(s: int) -> str:
-        return chosen[s]["best_regressor"]
+        return chosen[s].best_regressor
 
     def best_other(s: int) -> str:
-        others = (n for n in chosen[s]["regressors"] if n != "mlp")
-        return max(others, key=lambda n: chosen[s]["regressors"][n]["validation"]["average"])
+        return max((n for n in chosen[s].regressors if n != "mlp"), key=chosen[s].validation_average)
 
     def floor(s: int) -> str:
-        return max(("floor_tfidf", "floor_frozen"), key=lambda n: chosen[s]["floors_validation"][n])
+        return max(chosen[s].floors_validation, key=chosen[s].floors_validation.get)
 
     def compare(claim, a_name, a, b_name, b, paper=None) -> Comparison:
         return Comparison(
@@ -81,7 +81,7 @@ def track1(runs: dict[int, Path]) -> list[Comparison]:
             lambda s: f"{best(s)}:text_only",
         ),
     ]
-    if all("mlp" in chosen[s]["regressors"] for s in chosen):
+    if all("mlp" in chosen[s].regressors for s in chosen):
         out.append(
             compare(
                 "the MLP is the best regressor",
@@ -158,9 +158,9 @@ class _Track2Runs:
     """Every Track-2 row's held-out predictions in every seed (dev, and test where all have it)."""
 
     def __init__(self, runs: dict[int, Path]) -> None:
-        self.metrics = {s: json.loads(metrics_path(run, "04_track2").read_text()) for s, run in runs.items()}
+        self.records = {s: Track2Record.load(run) for s, run in runs.items()}
         roots = {s: track2_dir(run) for s, run in runs.items()}
-        names = list(self.metrics[next(iter(runs))]["models"])
+        names = list(self.records[next(iter(runs))].models)
         files = (DEV_FILE, TEST_FILE) if _with_test(roots, names) else (DEV_FILE,)
         floor_files = tuple(FLOORS_DEV if f == DEV_FILE else FLOORS_TEST for f in files)
         self.rows = {s: {n: _read(roots[s] / n, files) for n in names} for s in runs}
@@ -168,7 +168,7 @@ class _Track2Runs:
         first = self.rows[next(iter(runs))][names[0]]
         self.gold = {s: self.rows[s][names[0]]["gold"].to_numpy() for s in runs}
         self.split = first["split"].to_numpy()
-        self.specs = self.metrics[next(iter(runs))].get("families", {})
+        self.specs = self.records[next(iter(runs))].families or {}
 
     def family(self, family: str, incremental: bool) -> list[str]:
         return [
@@ -178,14 +178,14 @@ class _Track2Runs:
         ]
 
     def best_of(self, names: list[str]) -> Callable[[int], str]:
-        return lambda s: max(names, key=lambda n: self.metrics[s]["models"][n]["valid_macro_f1"])
+        return lambda s: max(names, key=lambda n: self.records[s].models[n]["valid_macro_f1"])
 
     def system(self, name_of: Callable[[int], str]) -> dict[int, np.ndarray]:
         return {s: self.rows[s][name_of(s)]["predicted"].to_numpy() for s in self.rows}
 
     def best_floor(self) -> dict[int, np.ndarray]:
         names = [c for c in self.floors[next(iter(self.floors))].columns if c not in ("majority class", "split")]
-        pick = {s: max(names, key=lambda n: self.metrics[s]["floors"][n]["valid_macro_f1"]) for s in self.floors}
+        pick = {s: max(names, key=lambda n: self.records[s].floors[n]["valid_macro_f1"]) for s in self.floors}
         return {s: self.floors[s][pick[s]].to_numpy() for s in self.floors}
 
     def compare(self, claim, a_name, a, b_name, b, paper=None) -> Comparison:
@@ -237,7 +237,7 @@ def track2(runs: dict[int, Path]) -> list[Comparison]:
         t2.compare(
             "the fine-tuned systems beat the floors without fine-tuning",
             "selected model (by validation)",
-            t2.system(lambda s: t2.metrics[s]["selected"]),
+            t2.system(lambda s: t2.records[s].selected),
             "best floor (by validation)",
             t2.best_floor(),
         )

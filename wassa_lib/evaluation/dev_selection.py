@@ -15,7 +15,6 @@ what the kit picked on validation, per seed (every number read from the seed run
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -23,14 +22,12 @@ import pandas as pd
 from scipy import stats
 
 from wassa_lib.data.wassa import SCORES
+from wassa_lib.evaluation.records import Track1Record, Track2Record
 from wassa_lib.scoring.scorer import macro_f1
-from wassa_lib.settings.layout import metrics_path, track2_dir
+from wassa_lib.settings.layout import track2_dir
+from wassa_lib.track1.table2_record import Table2Record
 
 COLUMNS = ["choice", "kit_way", "authors_way", "seeds", "kit_dev", "authors_dev", "difference", "ci95_low", "ci95_high"]
-
-
-def _metrics(run: Path, notebook: str) -> dict:
-    return json.loads(metrics_path(run, notebook).read_text(encoding="utf-8"))
 
 
 def _per_seed(run: Path) -> list[dict]:
@@ -38,7 +35,7 @@ def _per_seed(run: Path) -> list[dict]:
     from wassa_lib.track2 import parse_generation
 
     rows = []
-    track1 = _metrics(run, "02_track1_finetune")["training"]
+    track1 = Track1Record.load(run).training
     for score in SCORES:
         record = track1[f"track1_{score}"]
         dev = record["dev_by_epoch"]
@@ -54,19 +51,19 @@ def _per_seed(run: Path) -> list[dict]:
                 "authors_dev": dev[authors]["pearson"],
             }
         )
-    regressors = _metrics(run, "03_regressor_comparison")
+    regressors = Table2Record.load(run)
     rows.append(
         {
             "choice": "Track-1 regressor (dev average Pearson)",
             "kit_way": "best validation average",
             "authors_way": "best dev average",
-            "kit_dev": regressors["best_dev"]["average"],
-            "authors_dev": max(r["dev"]["average"] for r in regressors["regressors"].values()),
+            "kit_dev": regressors.best_dev["average"],
+            "authors_dev": max(r["dev"]["average"] for r in regressors.regressors.values()),
         }
     )
-    track2 = _metrics(run, "04_track2")
-    selected = track2["selected"]
-    record = track2["training"][f"track2_{selected}"]
+    track2 = Track2Record.load(run)
+    selected = track2.selected
+    record = track2.training[f"track2_{selected}"]
     dev = [d["macro_f1"] for d in record["dev_by_epoch"]]
     kept = dev[record["best_epoch"] - 1] if len(dev) == record["epochs_run"] else None
     if kept is not None:
@@ -96,7 +93,7 @@ def _per_seed(run: Path) -> list[dict]:
                 "choice": "Track-2 predictions of the selected model (dev macro-F1)",
                 "kit_way": "label scoring",
                 "authors_way": "free generation, invalid counted as neutral",
-                "kit_dev": track2["models"][selected]["macro_f1"],
+                "kit_dev": track2.models[selected]["macro_f1"],
                 "authors_dev": macro_f1(predictions["gold"].to_numpy(), np.asarray(free)),
             }
         )

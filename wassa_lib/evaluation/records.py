@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -13,8 +13,8 @@ import pandas as pd
 
 from wassa_lib.data.wassa import SCORES
 from wassa_lib.scoring.scorer import pearson
-from wassa_lib.scoring.tables import save_metrics
-from wassa_lib.settings.layout import metrics_dir, metrics_path, require_file
+from wassa_lib.scoring.tables import Record
+from wassa_lib.settings.layout import metrics_dir
 
 
 def stopping_lines(curves: dict[str, dict]) -> str:
@@ -25,23 +25,6 @@ def stopping_lines(curves: dict[str, dict]) -> str:
         f"stopped by {r['stopped_by']}"
         for name, r in curves.items()
     )
-
-
-@dataclass
-class Record:
-    """A notebook's record; subclasses name the notebook."""
-
-    NOTEBOOK: ClassVar[str] = ""
-
-    def save(self, run_dir: Path) -> Path:
-        return save_metrics(asdict(self), run_dir, self.NOTEBOOK)
-
-    @classmethod
-    def load(cls, run_dir: Path):
-        data = json.loads(
-            require_file(metrics_path(run_dir, cls.NOTEBOOK), f"notebook {cls.NOTEBOOK}").read_text(encoding="utf-8")
-        )
-        return cls(**{f.name: data.get(f.name) for f in fields(cls)})
 
 
 @dataclass

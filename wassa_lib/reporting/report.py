@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from wassa_lib.evaluation.records import training_records
+from wassa_lib.evaluation.records import Track2Record, training_records
 from wassa_lib.reporting.results_page import dev_selection_line, erroneous_line, results_page
 from wassa_lib.reporting.run_record import Run, machine_cores, plus_minus
 from wassa_lib.scoring.paper import TABLE4
 from wassa_lib.settings.configs import REPO_ROOT
+from wassa_lib.track1.table2_record import Table2Record
 
 logger = logging.getLogger(__name__)
 RUN_DIR = REPO_ROOT / "outputs" / "cpu"
@@ -28,8 +29,8 @@ BASELINE = "a08f64b"  # the commit the benchmark is compared with: 3 fixed epoch
 def _carried_scores(run: Run) -> list[tuple[int, str, float]]:
     """``(seed, model, dev macro-F1)`` of the Track-2 model each seed carried to test."""
     if not run.has("choice_seeds"):
-        selected = run.metrics("04_track2")["selected"]
-        return [(run.seeds[0], selected, run.metrics("04_track2")["models"][selected]["macro_f1"])]
+        record = Track2Record.load(run.dir)
+        return [(run.seeds[0], record.selected, record.models[record.selected]["macro_f1"])]
     chose = run.table("choice_seeds").astype({"track": str}).set_index("track").loc["2", "each_seed_chose"]
     t4 = run.over_seeds("table4", "macro_f1").set_index("model")
     pairs = [entry.split(":", 1) for entry in chose.split()]
@@ -39,7 +40,7 @@ def _carried_scores(run: Run) -> list[tuple[int, str, float]]:
 def readme_block(run: Run) -> str:
     """At most ten lines for the README: the carried systems against the paper, and the claims' verdicts."""
     t2 = run.over_seeds("table2", "average")
-    chosen = run.metrics("03_regressor_comparison")["best_regressor"]
+    chosen = Table2Record.load(run.dir).best_regressor
     from wassa_lib.track1.regressors import LABELS
 
     row = t2[(t2["kind"] == "regressor") & (t2["system"] == LABELS[chosen])].iloc[0]

@@ -71,16 +71,19 @@ def set_aside(run_dir: Path, echo: Callable[[str], None]) -> None:
 def summary(run_dir: Path) -> str:
     """A few lines for the end of a run: the headline number of each table and where the files are."""
     lines = [f"results in {run_dir}: tables/, figures/, metrics/, submission/, notebooks/, manifest.json"]
+    from wassa_lib.evaluation.records import Track2Record
+    from wassa_lib.track1.table2_record import Table2Record
+
     metrics = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(metrics_dir(run_dir).glob("*.json"))}
-    if "03_regressor_comparison" in metrics:
-        m = metrics["03_regressor_comparison"]
+    if Table2Record.NOTEBOOK in metrics:
+        t2 = Table2Record.load(run_dir)
         lines.append(
-            f"  Table 2: {m['best_regressor']} (chosen on validation) dev average Pearson "
-            f"{m['best_dev']['average']:.4f}; floor {m['floor_dev']['average']:.4f}"
+            f"  Table 2: {t2.best_regressor} (chosen on validation) dev average Pearson "
+            f"{t2.best_dev['average']:.4f}; floor {t2.floor_dev['average']:.4f}"
         )
-    if "04_track2" in metrics:
-        m = metrics["04_track2"]
-        lines.append(f"  Table 4: {m['selected']} dev macro-F1 {m['models'][m['selected']]['macro_f1']:.4f}")
+    if Track2Record.NOTEBOOK in metrics:
+        t4 = Track2Record.load(run_dir)
+        lines.append(f"  Table 4: {t4.selected} dev macro-F1 {t4.models[t4.selected]['macro_f1']:.4f}")
     if "05_test" in metrics:
         lines.append(f"  Table 5: test macro-F1 {metrics['05_test']['macro_f1']:.4f}")
     return "\n".join(lines)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from wassa_lib.runner.run import main_run
 from wassa_lib.settings.layout import default_run_dir
+from wassa_lib.settings.provenance import git_commit
 
 TUNED = ("01_data", "02_track1_finetune", "04_track2_generation")
 
@@ -42,8 +43,29 @@ def _minutes_per(plan: RecordPlan) -> tuple[float, float] | None:
     return sum(walls.get(name, 0.0) for name in TUNED) / 60, sum(walls.values()) / 60
 
 
+def _same_commit(plan: RecordPlan, resume: bool, echo: Callable[[str], None]) -> bool:
+    """A record is made by one commit: a fresh start notes the commit (``outputs/<profile>.record.json``); a
+    resumed one goes on only at that commit, so that every model of the record comes from the same code."""
+    state = default_run_dir(plan.profile).with_name(f"{plan.profile}.record.json")
+    now = git_commit()
+    if not resume or not state.is_file():
+        state.parent.mkdir(parents=True, exist_ok=True)
+        state.write_text(json.dumps({"commit": now, "started": time.strftime("%Y-%m-%d %H:%M")}) + "\n")
+        return True
+    started = json.loads(state.read_text(encoding="utf-8"))["commit"]
+    if started != now or now.endswith("-dirty"):
+        echo(
+            f"record: started at {started[:12]}, the code is now {now[:12]}: go on at {started[:7]} "
+            "(git worktree add <folder> " + started[:7] + ") or start afresh with `python -m wassa_lib record`"
+        )
+        return False
+    return True
+
+
 def remake(plan: RecordPlan = COMMITTED, resume: bool = False, echo: Callable[[str], None] = print) -> int:
     """Run the plan's tuning, then its seeds; returns the runner's exit status (0 when all finished)."""
+    if not _same_commit(plan, resume, echo):
+        return 1
     from wassa_lib.evaluation import tuning
     from wassa_lib.runner.params import resolve
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
 from wassa_lib.data.wassa import EMOTIONS, Splits
 from wassa_lib.scoring import paper
-from wassa_lib.settings.layout import metrics_path
+from wassa_lib.settings.layout import metrics_path, require_file
 
 
 def save_table(df: pd.DataFrame, tables_dir: Path, name: str, floatfmt: str = ".4f") -> Path:
@@ -29,6 +31,24 @@ def save_metrics(metrics: dict, out_dir: Path, name: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(metrics, indent=2, sort_keys=True, default=float) + "\n", encoding="utf-8")
     return path
+
+
+@dataclass
+class Record:
+    """A notebook's record, ``metrics/<notebook>.json``: typed, written and read by the library; subclasses name
+    the notebook and its fields."""
+
+    NOTEBOOK: ClassVar[str] = ""
+
+    def save(self, run_dir: Path) -> Path:
+        return save_metrics(asdict(self), run_dir, self.NOTEBOOK)
+
+    @classmethod
+    def load(cls, run_dir: Path):
+        data = json.loads(
+            require_file(metrics_path(run_dir, cls.NOTEBOOK), f"notebook {cls.NOTEBOOK}").read_text(encoding="utf-8")
+        )
+        return cls(**{f.name: data.get(f.name) for f in fields(cls)})
 
 
 def table1(splits: Splits) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from wassa_lib.scoring.floors import Floor
 from wassa_lib.scoring.scorer import pearson
 from wassa_lib.track1.features import PREFIXES, describe, feature_pipeline, tfidf_pipeline
 from wassa_lib.track1.regressors import LABELS, TARGETS, Scored, fit_and_score, make_regressor, score
+from wassa_lib.track1.table2_record import Table2Record
 
 logger = logging.getLogger(__name__)
 ABLATIONS = {
@@ -228,39 +229,35 @@ class Comparison:
         )
 
     def save_metrics(self, run_dir, predict_gap: float) -> Path:
-        """Notebook 03's record, ``metrics/03_regressor_comparison.json``: :meth:`metrics` and the largest
-        difference of ``predict`` from this comparison's predictions
-        (:func:`wassa_lib.track1.predict.predict_gap`)."""
-        from wassa_lib.scoring.tables import save_metrics
+        """Notebook 03's record (:class:`Table2Record`) with the largest difference of ``predict`` from this
+        comparison's predictions (:func:`wassa_lib.track1.predict.predict_gap`)."""
+        return self.record(predict_gap).save(run_dir)
 
-        return save_metrics(
-            {**self.metrics(), "predict_check_max_difference": predict_gap}, run_dir, "03_regressor_comparison"
-        )
-
-    def metrics(self) -> dict:
+    def record(self, predict_gap: float | None = None) -> Table2Record:
         """The headline numbers notebook 03 records in ``metrics/03_regressor_comparison.json``."""
         best = self.regressors[self.best].scores
-        return {
-            "best_regressor": self.best,
-            "selected_by": "validation average Pearson",
-            "best_dev": best["dev"],
-            "best_validation": best["validation"],
-            "floor_dev": self.floor.scores["dev"],
-            "heads_dev": self.heads["dev"],
-            "best_beats_floor": best["dev"]["average"] > self.floor_average(),
-            "frozen_floor_dev": self.frozen_floor.scores if self.frozen_floor else None,
-            "floors_validation": {
+        return Table2Record(
+            best_regressor=self.best,
+            selected_by="validation average Pearson",
+            best_dev=best["dev"],
+            best_validation=best["validation"],
+            floor_dev=self.floor.scores["dev"],
+            heads_dev=self.heads["dev"],
+            best_beats_floor=best["dev"]["average"] > self.floor_average(),
+            frozen_floor_dev=self.frozen_floor.scores if self.frozen_floor else None,
+            floors_validation={
                 "floor_tfidf": self.floor.scores["validation"]["average"],
                 **({"floor_frozen": self.frozen_floor.valid_score} if self.frozen_floor else {}),
             },
-            "ablations_dev": {name: scored.scores["dev"] for name, scored in self.ablations.items()},
-            "multitask_dev": self.multitask.scores["dev"] if self.multitask else None,
-            "multitask_heads_dev": self.multitask_heads["dev"] if self.multitask_heads else None,
-            "as_run_dev": self.as_run.scores["dev"] if self.as_run else None,
-            "authors_dev": {name: scored.scores["dev"] for name, scored in (self.authors or {}).items()},
-            "erroneous_submission": self.erroneous,
-            "regressors": {name: scored.scores for name, scored in self.regressors.items()},
-        }
+            ablations_dev={name: scored.scores["dev"] for name, scored in self.ablations.items()},
+            multitask_dev=self.multitask.scores["dev"] if self.multitask else None,
+            multitask_heads_dev=self.multitask_heads["dev"] if self.multitask_heads else None,
+            as_run_dev=self.as_run.scores["dev"] if self.as_run else None,
+            authors_dev={name: scored.scores["dev"] for name, scored in (self.authors or {}).items()},
+            erroneous_submission=self.erroneous,
+            regressors={name: scored.scores for name, scored in self.regressors.items()},
+            predict_check_max_difference=predict_gap,
+        )
 
 
 def _row(kind: str, system: str, regressor: str, features: str, scored: Scored) -> dict:
