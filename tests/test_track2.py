@@ -515,3 +515,42 @@ def test_label_scoring_evaluation_drives_early_stopping(monkeypatch, mock_2022, 
     _, _, _, record = generation.train_generator(cfg, fit.head(32), valid.head(16), tmp_path / "g", label="g")
     assert (record["epochs_run"], record["best_epoch"], record["stopped_by"]) == (4, 2, "patience")
     assert record["validation_by_epoch"] == [0.1, 0.3, 0.2, 0.25]
+
+
+def test_one_shared_carer_stage_serves_every_seed_of_a_record(mock_2022, mock_carer, tmp_path, monkeypatch, caplog):
+    """With the stage's own seed set, runs of seeds 1 and 2 start from one stage, trained once; a later commit
+    trains it again rather than reuse what other code made."""
+    from wassa_lib.hf import training as hf_training
+    from wassa_lib.settings.layout import carer_stage_root
+
+    assert (
+        carer_stage_root(tmp_path / "cpu-seed1")
+        == carer_stage_root(tmp_path / "cpu-tune2")
+        == tmp_path / ("cpu-carer-stage")
+    )
+    caplog.set_level(logging.INFO, logger="wassa_lib")
+    shared = track2.IncrementalConfig.from_params({"training": TINY, "max_train_samples": 96, "seed": 5}, seed=1)
+    assert shared.shared and shared.training.seed == 5
+    fit, valid = train_validation_split(load_splits(mock_2022).train)
+    entry = {"name": "inc", "family": "generation", "model": "tiny-seq2seq", "incremental": True, "training": TINY}
+    carer, stage = load_carer(mock_carer), tmp_path / "stage"
+    runs = [
+        track2.run_model(
+            track2.Track2Model.from_params(entry, seed),
+            fit,
+            valid,
+            fit.head(8),
+            tmp_path / f"run{seed}",
+            carer,
+            track2.IncrementalConfig.from_params({"training": TINY, "max_train_samples": 96, "seed": 5}, seed=seed),
+            stage_root=stage,
+        )
+        for seed in (1, 2)
+    ]
+    assert runs[0].stage1 == runs[1].stage1 and caplog.text.count("training, ") == 3  # stage once, two rows
+    record = track2.stage1_dir(stage, "tiny-seq2seq") / track2.RESULT_FILE
+    settings = json.loads(record.read_text())["settings"]
+    assert hf_training.reusable_record(record, settings, same_commit=True) is not None
+    monkeypatch.setattr("wassa_lib.settings.provenance.git_commit", lambda: "another-commit")
+    assert hf_training.reusable_record(record, settings, same_commit=True) is None
+    assert hf_training.reusable_record(record, settings) is not None  # a run's own stage: settings decide

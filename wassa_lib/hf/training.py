@@ -291,12 +291,13 @@ def resume_checkpoint(output_dir: Path, resume: bool) -> str | None:
     return last
 
 
-def reusable_record(path: Path, settings: dict) -> dict | None:
+def reusable_record(path: Path, settings: dict, same_commit: bool = False) -> dict | None:
     """The record saved at ``path`` when it was written with these ``settings``, else None (train afresh).
 
     The one resume rule of both tracks: a saved model is reused only when the settings recorded
     beside it equal the requested ones and its files have the sizes recorded when it was saved
-    (:mod:`wassa_lib.hf.saved`); a damaged one is trained again, saying so.
+    (:mod:`wassa_lib.hf.saved`); a damaged one is trained again, saying so. With ``same_commit`` (a model
+    shared by the runs of a record) it must also have been trained by the commit at hand.
     """
     path = Path(path)
     if not path.is_file():
@@ -309,6 +310,12 @@ def reusable_record(path: Path, settings: dict) -> dict | None:
         check_files(path.parent, record.get("files", {}))
     except DamagedModelError as err:
         logger.warning("%s; training it again", err)
+        return None
+    from wassa_lib.settings.provenance import git_commit
+
+    trained_at = (record.get("training") or {}).get("trained_at")
+    if same_commit and trained_at != git_commit():
+        logger.info("%s: trained at %s, not by the code at hand; training again", path.parent, trained_at)
         return None
     return record
 

@@ -76,13 +76,17 @@ def run_job(job: str, params: dict) -> None:
             spec.training.model,
             carer,
             incremental,
-            track2.stage1_dir(root, spec.training.model),
-            spec.training.seed,
+            track2.stage1_dir(incremental.stage_root(cfg.out), spec.training.model),
+            incremental.training.seed,
             cfg.resume,
             corpus=list(fit["essay"]),
+            same_commit=incremental.shared,
         )
         return
-    track2.run_model(spec, fit, valid, splits.dev, root, carer, incremental, cfg.resume, splits.test)
+    stage_root = incremental.stage_root(cfg.out)
+    track2.run_model(
+        spec, fit, valid, splits.dev, root, carer, incremental, cfg.resume, test=splits.test, stage_root=stage_root
+    )
 
 
 def start(launcher: str, job: str, cfg: RunConfig, sections: dict) -> bool:

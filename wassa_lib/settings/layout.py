@@ -9,6 +9,7 @@ never committed: ``artifacts/track1`` and ``artifacts/track2``). A run of anothe
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 OUTPUTS_DIR = Path(__file__).resolve().parents[2] / "outputs"
@@ -25,6 +26,14 @@ def default_run_dir(profile: str) -> Path:
 def seed_run_dir(run_dir: str | Path, seed: int) -> Path:
     """Where ``python -m wassa_lib run --seed N`` writes the run of seed N of the same profile."""
     return Path(run_dir).with_name(f"{Path(run_dir).name}-seed{seed}")
+
+
+def carer_stage_root(run_dir: str | Path) -> Path:
+    """Where the CARER stage shared by every seed and tuning run of ``run_dir``'s record is kept:
+    ``<run folder>-carer-stage`` beside it, for ``outputs/cpu``, ``outputs/cpu-seed1`` and ``outputs/cpu-tune2``
+    alike."""
+    run_dir = Path(run_dir)
+    return run_dir.with_name(f"{re.sub(r'-(seed|tune)[0-9]+$', '', run_dir.name)}-carer-stage")
 
 
 def tuning_run_dir(run_dir: str | Path, point: int) -> Path:

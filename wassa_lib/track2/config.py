@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -12,6 +13,7 @@ from wassa_lib.data.carer import CarerSplits
 from wassa_lib.data.wassa import subsample
 from wassa_lib.hf.pooling import check_pooling
 from wassa_lib.scoring import paper
+from wassa_lib.settings import layout
 from wassa_lib.settings.configs import TrainingConfig, check_types
 
 FAMILIES = ("classification", "generation")
@@ -142,6 +144,13 @@ class IncrementalConfig:
     max_valid_samples: int | None = field(
         default=None, metadata={"help": "CARER validation lines scored per epoch (null = all 2000)"}
     )
+    seed: int | None = field(
+        default=None,
+        metadata={
+            "help": "the stage's own seed: one stage, trained once, serves every seed and tuning run of a record "
+            "(as the paper's one published checkpoint serves all its runs); null = the run's seed, one stage per run"
+        },
+    )
 
     def __post_init__(self) -> None:
         check_types(self)
@@ -158,22 +167,32 @@ class IncrementalConfig:
         unknown = sorted(set(params) - {f.name for f in dataclasses.fields(cls)})
         if unknown:
             raise ValueError(
-                f"{where}.{unknown[0]}: unknown key; known: training, max_train_samples, max_valid_samples"
+                f"{where}.{unknown[0]}: unknown key; known: training, max_train_samples, max_valid_samples, seed"
             )
         training = params.get("training") or {}
         if isinstance(training, dict) and "model" in training:
             raise ValueError(
                 f"{where}.training.model: stage 1 starts from each incremental model's own base; name no model here"
             )
+        own_seed = params.get("seed")
         config = TrainingConfig.from_params(
             {"model": STAGE1_BASE, **training} if isinstance(training, dict) else training,
-            seed,
+            own_seed if isinstance(own_seed, int) and not isinstance(own_seed, bool) else seed,
             where=f"{where}.training",
         )
         try:
             return cls(training=config, **{k: v for k, v in params.items() if k != "training"})
         except ValueError as err:
             raise ValueError(f"{where}.{err}") from None
+
+    @property
+    def shared(self) -> bool:
+        """Whether one stage serves every run of a record (its own ``seed`` is set)."""
+        return self.seed is not None
+
+    def stage_root(self, run_dir: Path) -> Path:
+        """The folder whose ``carer_stage/<base>`` holds the stage for the run in ``run_dir``."""
+        return layout.carer_stage_root(run_dir) if self.shared else layout.track2_dir(run_dir)
 
     def training_for(self, model: str) -> TrainingConfig:
         """Stage-1 training settings starting from ``model``."""

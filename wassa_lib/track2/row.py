@@ -109,12 +109,14 @@ def run_model(
     incremental: IncrementalConfig | None = None,
     resume: bool = False,
     test: pd.DataFrame | None = None,
+    stage_root: Path | None = None,
 ) -> ModelResult:
     """Train one model (both stages where incremental), predict every dev essay (and every ``test`` essay,
     whose gold is never read), save under ``root/<name>``.
 
     With ``resume``, a model whose results were saved with the same settings is read back
-    instead of retrained (an interrupted training resumes from its last checkpoint).
+    instead of retrained (an interrupted training resumes from its last checkpoint). An incremental row starts
+    from the CARER stage under ``stage_root`` (default ``root``; :meth:`IncrementalConfig.stage_root`).
     """
     folder = root / spec.name
     essays_count = {
@@ -142,7 +144,7 @@ def run_model(
 
     else:
         if spec.incremental:
-            stage1_model, stage1 = _stage1_for(spec, fit, root, carer, incremental)
+            stage1_model, stage1 = _stage1_for(spec, fit, stage_root or root, carer, incremental)
             cfg = dataclasses.replace(cfg, model=str(stage1_model))
         model, tokenizer, valid_f1, training = train_generator(
             cfg, fit, valid, folder, EMOTIONS, resume, label=spec.name, dev=inputs
@@ -185,12 +187,19 @@ def run_model(
 def _stage1_for(
     spec: Track2Model, fit: pd.DataFrame, root: Path, carer: CarerSplits | None, incremental: IncrementalConfig | None
 ) -> tuple[Path, dict]:
-    """The CARER stage that the incremental row ``spec`` starts from, trained once per base and reused."""
+    """The CARER stage that the incremental row ``spec`` starts from, trained once per base and reused (a shared
+    stage only where the code that trained it is the code at hand)."""
     if carer is None or incremental is None:
         raise ValueError(f"{spec.name}: incremental fine-tuning needs the CARER data and track2_incremental")
-    cfg = spec.training
     stage1_model, stage1 = train_stage1(
-        cfg.model, carer, incremental, stage1_dir(root, cfg.model), cfg.seed, resume=True, corpus=list(fit["essay"])
+        spec.model,
+        carer,
+        incremental,
+        stage1_dir(root, spec.model),
+        incremental.training.seed,
+        resume=True,
+        corpus=list(fit["essay"]),
+        same_commit=incremental.shared,
     )
     logger.info(
         "%s: stage 1 on %d CARER lines, validation macro-F1 %.4f, %.0f s",

@@ -265,6 +265,7 @@ def train_stage1(
     seed: int = 42,
     resume: bool = False,
     corpus: Sequence[str] = (),
+    same_commit: bool = False,
 ) -> tuple[Path, dict]:
     """Stage 1 of incremental fine-tuning: ``base`` on CARER (its six labels), saved to ``out_dir/model``.
 
@@ -280,7 +281,7 @@ def train_stage1(
         "base": base,
         "seed": seed,
     }
-    saved = reusable_record(out_dir / RESULT_FILE, settings) if resume else None
+    saved = reusable_record(out_dir / RESULT_FILE, settings, same_commit) if resume else None
     if saved is not None:
         saved.pop("files", None)
         return out_dir / MODEL_DIR, saved
