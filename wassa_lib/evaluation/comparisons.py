@@ -34,61 +34,78 @@ def f1(gold: np.ndarray, pred: np.ndarray) -> float:
     return macro_f1(gold, pred, ndigits=None)
 
 
-def track1(runs: dict[int, Path]) -> list[Comparison]:
-    """Track 1's claims on dev, with the chosen regressor (on validation) of each seed."""
-    preds = {s: pd.read_csv(track1_dir(run) / DEV_FILE) for s, run in runs.items()}
-    chosen = {s: Table2Record.load(run) for s, run in runs.items()}
-    gold = {s: p[["gold:empathy", "gold:distress"]].to_numpy() for s, p in preds.items()}
-    split = np.full(len(next(iter(gold.values()))), "dev")
+class _Track1Runs:
+    """Every Track-1 system's dev predictions in every seed, named by value (system, variant)."""
 
-    def system(name_of: Callable[[int], str]) -> dict[int, np.ndarray]:
-        return {s: preds[s][[f"{name_of(s)}:empathy", f"{name_of(s)}:distress"]].to_numpy() for s in preds}
+    def __init__(self, runs: dict[int, Path]) -> None:
+        self.preds = {s: pd.read_csv(track1_dir(run) / DEV_FILE, keep_default_na=False) for s, run in runs.items()}
+        self.chosen = {s: Table2Record.load(run) for s, run in runs.items()}
+        self.gold = {s: self.rows(s, "gold") for s in self.preds}
+        self.split = np.full(len(next(iter(self.gold.values()))), "dev")
 
-    def best(s: int) -> str:
-        return chosen[s].best_regressor
+    def rows(self, s: int, system: str, variant: str = "") -> np.ndarray:
+        frame = self.preds[s]
+        picked = frame[(frame["system"] == system) & (frame["variant"] == variant)].sort_values("essay")
+        return picked[["empathy", "distress"]].to_numpy()
 
-    def best_other(s: int) -> str:
-        return max((n for n in chosen[s].regressors if n != "mlp"), key=chosen[s].validation_average)
+    def best(self, s: int) -> tuple[str, str]:
+        return self.chosen[s].best_regressor, ""
 
-    def floor(s: int) -> str:
-        return max(chosen[s].floors_validation, key=chosen[s].floors_validation.get)
+    def variant(self, name: str) -> Callable[[int], tuple[str, str]]:
+        return lambda s: (self.chosen[s].best_regressor, name)
 
-    def compare(claim, a_name, a, b_name, b, paper=None) -> Comparison:
+    def best_other(self, s: int) -> tuple[str, str]:
+        record = self.chosen[s]
+        return max((n for n in record.regressors if n != "mlp"), key=record.validation_average), ""
+
+    def floor(self, s: int) -> tuple[str, str]:
+        return max(self.chosen[s].floors_validation, key=self.chosen[s].floors_validation.get), ""
+
+    def has(self, name: str) -> bool:
+        return all(len(self.rows(s, self.chosen[s].best_regressor, name)) for s in self.preds)
+
+    def compare(self, claim, a_name, a, b_name, b, paper=None) -> Comparison:
+        systems = [{s: self.rows(s, *pick(s)) for s in self.preds} for pick in (a, b)]
         return Comparison(
-            claim, "1", a_name, b_name, TRACK1_METRIC, gold, system(a), system(b), pearson_average, split, paper
+            claim, "1", a_name, b_name, TRACK1_METRIC, self.gold, *systems, pearson_average, self.split, paper
         )
 
+
+def track1(runs: dict[int, Path]) -> list[Comparison]:
+    """Track 1's claims on dev, with the chosen regressor (on validation) of each seed."""
+    t1 = _Track1Runs(runs)
+    compare, best, variant = t1.compare, t1.best, t1.variant
     out = [
         compare(
             "sharing both fine-tuned embeddings beats the empathy embedding alone",
             "chosen regressor, both",
             best,
             "chosen regressor, empathy embedding only",
-            lambda s: f"{best(s)}:empathy_only",
+            variant("empathy_only"),
         ),
         compare(
             "sharing both fine-tuned embeddings beats the distress embedding alone",
             "chosen regressor, both",
             best,
             "chosen regressor, distress embedding only",
-            lambda s: f"{best(s)}:distress_only",
+            variant("distress_only"),
         ),
         compare(
             "the person features help",
             "chosen regressor with person features",
             best,
             "chosen regressor, text only",
-            lambda s: f"{best(s)}:text_only",
+            variant("text_only"),
         ),
     ]
-    if all("mlp" in chosen[s].regressors for s in chosen):
+    if all("mlp" in record.regressors for record in t1.chosen.values()):
         out.append(
             compare(
                 "the MLP is the best regressor",
                 "MLP",
-                lambda s: "mlp",
+                lambda s: ("mlp", ""),
                 "best other regressor (by validation)",
-                best_other,
+                t1.best_other,
                 PAPER_EFFECTS["mlp_best_regressor"],
             )
         )
@@ -98,27 +115,27 @@ def track1(runs: dict[int, Path]) -> list[Comparison]:
             "chosen regressor",
             best,
             "best floor (by validation)",
-            floor,
+            t1.floor,
         )
     )
-    if all(f"{best(s)}:multitask:empathy" in preds[s].columns for s in preds):
+    if t1.has("multitask"):
         out.append(
             compare(
                 "(future work) one encoder with two heads beats two separately fine-tuned encoders",
                 "chosen regressor, one joint encoder",
-                lambda s: f"{best(s)}:multitask",
+                variant("multitask"),
                 "chosen regressor, two encoders",
                 best,
             )
         )
-    if all(f"{best(s)}:as_run:empathy" in preds[s].columns for s in preds):
+    if t1.has("as_run"):
         out.append(
             compare(
                 "the text's concatenation beats each score's own embedding (what the authors' code ran)",
                 "chosen regressor, both embeddings",
                 best,
                 "chosen regressor, each score's own embedding",
-                lambda s: f"{best(s)}:as_run",
+                variant("as_run"),
             )
         )
     return out

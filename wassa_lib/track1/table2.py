@@ -203,29 +203,36 @@ class Comparison:
         return table
 
     def dev_predictions(self, dev: pd.DataFrame) -> pd.DataFrame:
-        """The gold scores of ``dev`` and every system's dev predictions, columns ``<system>:empathy`` and
-        ``<system>:distress`` (for the paired comparisons of :mod:`wassa_lib.evaluation.claims`)."""
-        systems = {
-            "gold": dev,
-            **{name: s.predictions["dev"] for name, s in self.regressors.items()},
-            **{f"{self.best}:{name}": s.predictions["dev"] for name, s in self.ablations.items()},
-            "floor_tfidf": self.floor.predictions["dev"],
-        }
+        """Every system's dev predictions in long form, for the paired comparisons of the claims: one row per
+        system and dev essay (``essay``: its position in dev), the system named by value (``system``: ``gold``, a
+        regressor, ``floor_tfidf``, ``floor_frozen`` or ``authors_<regressor>``; ``variant``: empty, or how the
+        chosen regressor was varied: a key of :data:`ABLATIONS`, ``multitask`` or ``as_run``), and the ``empathy`` and
+        ``distress`` columns."""
+        systems = [("gold", "", dev), ("floor_tfidf", "", self.floor.predictions["dev"])]
+        systems += [(name, "", s.predictions["dev"]) for name, s in self.regressors.items()]
+        systems += [(self.best, name, s.predictions["dev"]) for name, s in self.ablations.items()]
         if self.multitask is not None:
-            systems[f"{self.best}:multitask"] = self.multitask.predictions["dev"]
+            systems.append((self.best, "multitask", self.multitask.predictions["dev"]))
         if self.as_run is not None:
-            systems[f"{self.best}:as_run"] = self.as_run.predictions["dev"]
-        systems.update({f"authors_{name}": scored.predictions["dev"] for name, scored in (self.authors or {}).items()})
+            systems.append((self.best, "as_run", self.as_run.predictions["dev"]))
+        systems += [(f"authors_{name}", "", s.predictions["dev"]) for name, s in (self.authors or {}).items()]
         if self.frozen_floor:
-            systems["floor_frozen"] = pd.DataFrame(
-                self.frozen_floor.predictions["dev"], columns=["empathy", "distress"]
-            )
-        return pd.DataFrame(
-            {
-                f"{name}:{score}": frame[score].to_numpy()
-                for name, frame in systems.items()
-                for score in ("empathy", "distress")
-            }
+            frozen = pd.DataFrame(self.frozen_floor.predictions["dev"], columns=["empathy", "distress"])
+            systems.append(("floor_frozen", "", frozen))
+        return pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "system": system,
+                        "variant": variant,
+                        "essay": range(len(frame)),
+                        "empathy": frame["empathy"].to_numpy(),
+                        "distress": frame["distress"].to_numpy(),
+                    }
+                )
+                for system, variant, frame in systems
+            ],
+            ignore_index=True,
         )
 
     def save_metrics(self, run_dir, predict_gap: float) -> Path:
