@@ -36,3 +36,21 @@ def test_the_test_record_holds_table5_and_table3_and_the_data_record_reads_back(
     assert json.loads(metrics_path(tmp_path, "05_test").read_text(encoding="utf-8"))["pearson_average"] == 0.5
     records.DataRecord(0.63, {"train": 1860}).save(tmp_path)
     assert records.DataRecord.load(tmp_path) == records.DataRecord(0.63, {"train": 1860})
+
+
+def test_a_read_back_model_says_how_it_trained():
+    record = {
+        "validation_by_epoch": [0.31, 0.42, 0.4, 0.39],
+        "best_epoch": 2,
+        "epochs_run": 4,
+        "epochs": 10,
+        "stopped_by": "patience",
+        "train_seconds": 123.4,
+        "trained_at": "abcdef0123456",
+    }
+    line = records.stopping_lines({"empathy encoder": record})
+    assert line == (
+        "empathy encoder: validation 0.310 0.420 0.400 0.390; kept epoch 2 of 4 run (cap 10), "
+        "stopped by patience; 123 s, trained at abcdef0"
+    )
+    assert "an unrecorded commit" in records.stopping_lines({"x": {**record, "trained_at": ""}})

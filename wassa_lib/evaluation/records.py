@@ -17,12 +17,18 @@ from wassa_lib.scoring.tables import Record
 from wassa_lib.settings.layout import metrics_dir
 
 
+def _commit(record: dict) -> str:
+    return str(record["trained_at"])[:7] if record.get("trained_at") else "an unrecorded commit"
+
+
 def stopping_lines(curves: dict[str, dict]) -> str:
-    """One line per fine-tuning record of ``curves`` (by name): the epoch kept, the epochs run, the cap and what
-    stopped the training (patience or the cap)."""
+    """One line per fine-tuning record of ``curves`` (by name), read from the saved record whether the model was
+    trained now or read back: the validation score after each epoch, the epoch kept, the epochs run, the cap,
+    what stopped the training (patience or the cap), its training time and the commit that trained it."""
     return "\n".join(
-        f"{name}: kept epoch {r['best_epoch']} of {r['epochs_run']} run (cap {r['epochs']:g}), "
-        f"stopped by {r['stopped_by']}"
+        f"{name}: validation {' '.join(f'{v:.3f}' for v in r['validation_by_epoch'])}; kept epoch {r['best_epoch']} "
+        f"of {r['epochs_run']} run (cap {r['epochs']:g}), stopped by {r['stopped_by']}; "
+        f"{r.get('train_seconds', float('nan')):.0f} s, trained at {_commit(r)}"
         for name, r in curves.items()
     )
 
