@@ -82,6 +82,16 @@ class Run:
         path = self.dir / (f"benchmark_{commit}.json" if commit else "benchmark.json")
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
+    def hashed_data(self) -> str:
+        """The data folders whose files the manifest hashes, with their file counts (a key is
+        ``<folder>/<file>``, or in records made before that, the file's path on the recording machine)."""
+        folders: dict[str, int] = {}
+        for key in self.manifest.get("data_files", {}):
+            path = Path(key)
+            folder = path.parent.name if path.is_absolute() else path.parts[0]
+            folders[folder] = folders.get(folder, 0) + 1
+        return ", ".join(f"`{name}` ({n} files)" for name, n in folders.items()) or "none"
+
     def provenance(self) -> str:
         """One paragraph: profile and layers, data, seeds, commits, machine."""
         m, machine = self.manifest, self.manifest.get("machine", {})
@@ -93,7 +103,7 @@ class Run:
         return (
             f"Profile `{m['profile']}`"
             + (f" with {layers}" if layers else "")
-            + ", the WASSA 2021 release and CARER (sha256 of every file in `outputs/cpu/manifest.json`), seeds "
+            + f", data hashed in `outputs/cpu/manifest.json`: {self.hashed_data()}; seeds "
             + ", ".join(map(str, self.seeds))
             + f"; notebooks executed at {commits('git_commit')}"
             + f"; {self.trained_at()}"
