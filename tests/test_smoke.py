@@ -142,12 +142,17 @@ def test_the_manifest_lists_what_the_paper_leaves_open_beside_the_kits_choice(sm
 def test_each_fine_tuning_records_its_validation_curve_and_kept_epoch(smoke_run):
     m = {p.stem: json.loads(p.read_text()) for p in (smoke_run / "metrics").glob("*.json")}
     records = {**m["02_track1_finetune"]["training"], **m["04_track2"]["training"]}
+    families = m["04_track2"]["families"]
+    never_carried = {"track1_joint"} | {f"track2_{n}" for n, f in families.items() if f.get("person_features")}
+    assert never_carried & set(records) == never_carried  # the smoke profile has both
     for name, record in records.items():
         curve = record["validation_by_epoch"]
         assert len(curve) == record["epochs_run"] <= record["epochs"] and np.isfinite(curve).all(), name
         assert record["best_epoch"] == int(np.argmax(curve)) + 1, name
         assert record["stopped_by"] == ("patience" if record["epochs_run"] < record["epochs"] else "cap"), name
-        if "carer_stage" not in name:  # CARER has no dev set of the kit's
+        if "carer_stage" in name or name in never_carried:  # no dev of the kit's; nothing reads their dev curve
+            assert "dev_by_epoch" not in record, name
+        else:
             assert len(record["dev_by_epoch"]) == record["epochs_run"], name
     probe = m["02_track1_finetune"]["carried_by_pooling"]
     assert set(probe) == {"pooler", "cls", "mean"} and all(-1 <= v <= 1 for v in probe.values())

@@ -58,7 +58,7 @@ def run_job(job: str, params: dict) -> None:
             training,
             track1.model_dir(track1_dir(cfg.out), name),
             cfg.resume,
-            dev=splits.dev,
+            dev=None if name == track1.JOINT else splits.dev,  # dev_selection.csv reads the two encoders' dev only
             head=params["track1_head"],
         )
         return

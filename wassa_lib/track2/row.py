@@ -133,9 +133,12 @@ def run_model(
     start = time.perf_counter()
     fit, valid, inputs = (frame.assign(essay=model_inputs(frame, spec.person_features)) for frame in (fit, valid, dev))
     cfg, stage1 = spec.training, None
+    # dev is scored after every epoch only for a row that can be carried (dev_selection.csv reads the carried
+    # row's curve); a person-feature row never is. The training is the same either way.
+    monitored = None if spec.person_features else inputs
     if spec.family == "classification":
         model, tokenizer, valid_f1, training = train_classifier(
-            cfg, fit, valid, folder, resume, spec.name, spec.pooling, dev=inputs
+            cfg, fit, valid, folder, resume, spec.name, spec.pooling, dev=monitored
         )
         training = {**training, "settings": {**training["settings"], "pooling": spec.pooling}}
 
@@ -147,7 +150,7 @@ def run_model(
             stage1_model, stage1 = _stage1_for(spec, fit, stage_root or root, carer, incremental)
             cfg = dataclasses.replace(cfg, model=str(stage1_model))
         model, tokenizer, valid_f1, training = train_generator(
-            cfg, fit, valid, folder, EMOTIONS, resume, label=spec.name, dev=inputs
+            cfg, fit, valid, folder, EMOTIONS, resume, label=spec.name, dev=monitored
         )
         if spec.incremental:
             training = {**training, "settings": {**training["settings"], "model": stage1_model_name(spec.model)}}
