@@ -23,7 +23,6 @@ from wassa_lib.track1.table2_record import Table2Record
 logger = logging.getLogger(__name__)
 RUN_DIR = REPO_ROOT / "outputs" / "cpu"
 BLOCKS = {"README.md": "results", "docs/paper-vs-kit.md": "settings", "docs/performance.md": "benchmark"}
-BASELINE = "a08f64b"  # the commit the benchmark is compared with: 3 fixed epochs, before early stopping
 
 
 def _carried_scores(run: Run) -> list[tuple[int, str, float]]:
@@ -54,7 +53,8 @@ def readme_block(run: Run) -> str:
     counts = claims["verdict"].value_counts()
     return "\n".join(
         [
-            f"| over seeds {', '.join(map(str, run.seeds))} (cpu profile, MiniLM, 2 CPU cores) "
+            f"| over seeds {', '.join(map(str, run.seeds))} ({run.manifest['profile']} profile, "
+            f"{run.manifest['params']['track1_training']['model']}, {machine_cores(run.manifest['machine'])}) "
             "| this kit | the paper (BERT/T5, GPU) |",
             "|---|---:|---:|",
             f"| Track 1, dev average Pearson of the carried system ({LABELS[chosen]}, chosen on validation) | "
@@ -125,12 +125,22 @@ def _layers(bench: dict) -> str:
     return ", ".join(f"`params/layers/{name}`" for name in bench.get("layers") or [])
 
 
+def _schedule(bench: dict) -> str:
+    """How a benchmarked run's fine-tunings were scheduled, from their records: fixed epochs, or early stopping."""
+    records = bench["training"].values()
+    if all(not r.get("stopped_by") for r in records):
+        caps = sorted({r["epochs"] for r in records})
+        return f"{caps[0]:g} fixed epochs" if len(caps) == 1 else f"fixed epochs, {caps[0]:g} to {caps[-1]:g} by model"
+    return "early stopping"
+
+
 def _steps(training: dict) -> int:  # optimiser steps of a run's fine-tunings: what its time mostly scales with
     return sum(int(record.get("steps") or 0) for record in training.values())
 
 
 def _time_line(run: Run) -> str:
-    now, before = run.benchmark(), run.benchmark(BASELINE)
+    baseline = run.baseline()
+    now, before = run.benchmark(), baseline and run.benchmark(baseline)
     if now is None:
         return ""
     timed, recorded = _steps(now["training"]), _steps(training_records(run.dir))
@@ -143,7 +153,7 @@ def _time_line(run: Run) -> str:
             else ")"
         )
         + (
-            f", {_minutes(before)} at `{BASELINE}` ({_layers(before) or 'the whole profile'}, 3 fixed epochs, "
+            f", {_minutes(before)} at `{baseline}` ({_layers(before) or 'the whole profile'}, {_schedule(before)}, "
             f"{_steps(before['training']):,} steps)"
             if before
             else ""
@@ -154,7 +164,8 @@ def _time_line(run: Run) -> str:
 
 def benchmark_block(run: Run) -> str:
     """``docs/performance.md``: the benchmark's wall time and memory per notebook beside the baseline's, and costs."""
-    now, before = run.benchmark(), run.benchmark(BASELINE)
+    baseline = run.baseline()
+    now, before = run.benchmark(), baseline and run.benchmark(baseline)
     if now is None:
         return "_No `benchmark.json` in this recorded run._"
     commit, layers = now["commit"][:7], _layers(now)
@@ -163,7 +174,7 @@ def benchmark_block(run: Run) -> str:
         {
             "notebook": name,
             f"wall s at `{commit}`": rec.get("wall_s"),
-            f"wall s at `{BASELINE}`": old.get(name, {}).get("wall_s"),
+            f"wall s at `{baseline}`": old.get(name, {}).get("wall_s"),
             f"peak RSS GB at `{commit}`": round(rec.get("peak_rss_mb", 0) / 1024, 1),
         }
         for name, rec in now["notebooks"].items()
@@ -172,7 +183,7 @@ def benchmark_block(run: Run) -> str:
         {
             "notebook": "all",
             f"wall s at `{commit}`": now["total_wall_s"],
-            f"wall s at `{BASELINE}`": before and before["total_wall_s"],
+            f"wall s at `{baseline}`": before and before["total_wall_s"],
             f"peak RSS GB at `{commit}`": max(row[f"peak RSS GB at `{commit}`"] for row in rows),
         }
     )
@@ -194,7 +205,11 @@ def benchmark_block(run: Run) -> str:
         [
             f"`python -m wassa_lib bench --profile {now['profile']}`, one seed: at `{commit}` "
             + (f"with {layers}" if layers else "on the whole profile")
-            + (f", and at `{BASELINE}` on {_layers(before) or 'its whole profile'} (3 fixed epochs)" if before else "")
+            + (
+                f", and at `{baseline}` on {_layers(before) or 'its whole profile'} ({_schedule(before)})"
+                if before
+                else ""
+            )
             + f", one after the other on the otherwise idle machine ({machine_cores(now['machine'])}, "
             f"{now['machine'].get('gpu') or 'no GPU'}):",
             "",

@@ -76,6 +76,11 @@ class Run:
             f" ({unknown} saved before a model recorded its commit)" if unknown else ""
         )
 
+    def baseline(self) -> str | None:
+        """The commit of the benchmark the recorded one is compared with (``benchmark_<commit>.json``), or None."""
+        found = sorted(self.dir.glob("benchmark_*.json"))
+        return found[0].stem.removeprefix("benchmark_") if found else None
+
     def benchmark(self, commit: str | None = None) -> dict | None:
         """``benchmark.json`` of the recorded commit, or with ``commit`` the one of that commit, timed on the same
         idle machine in the same sitting (``benchmark_<commit>.json``); None where the run has none."""
