@@ -67,3 +67,18 @@ def test_a_doctored_table_no_longer_renders_the_committed_readme(tmp_path):
     doctored = report.readme_block(report.Run(run))
     score = pd.read_csv(run / "tables" / "table4_seeds.csv").set_index("model").loc[other, f"macro_f1_seed{seed}"]
     assert doctored != committed and f"{seed} {other} {score:.3f}" in doctored
+
+
+def test_the_committed_record_names_no_folder_of_the_recording_machine():
+    """Data by folder name and hash, run folders relative to the repository: no absolute path in outputs/."""
+    import re
+
+    absolute = re.compile(r"(?<![\w:/.])/(?:home|work|tmp|root|content|Users|mnt|opt|var|srv)/")
+    committed = [p for p in (report.REPO_ROOT / "outputs").rglob("*") if p.is_file() and p.suffix != ".png"]
+    assert committed
+    found = [
+        str(p.relative_to(report.REPO_ROOT))
+        for p in committed
+        if absolute.search(p.read_text(encoding="utf-8", errors="replace"))
+    ]
+    assert found == []
