@@ -54,7 +54,8 @@ def readme_block(run: Run) -> str:
     return "\n".join(
         [
             f"| over seeds {', '.join(map(str, run.seeds))} ({run.manifest['profile']} profile, "
-            f"{run.manifest['params']['track1_training']['model']}, {machine_cores(run.manifest['machine'])}) "
+            f"{run.manifest['params']['track1_training']['model']}, {machine_cores(run.manifest['machine'])}; "
+            f"executed at {run.executed_at()}) "
             "| this kit | the paper (BERT/T5, GPU) |",
             "|---|---:|---:|",
             f"| Track 1, dev average Pearson of the carried system ({LABELS[chosen]}, chosen on validation) | "

@@ -87,6 +87,11 @@ class Run:
         path = self.dir / (f"benchmark_{commit}.json" if commit else "benchmark.json")
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
+    def executed_at(self) -> str:
+        """The commits the run's notebooks were executed at, as the manifest records them."""
+        notebooks = self.manifest["notebooks"].values()
+        return ", ".join(f"`{c}`" for c in sorted({nb["git_commit"][:7] for nb in notebooks if nb.get("git_commit")}))
+
     def hashed_data(self) -> str:
         """The data folders whose files the manifest hashes, with their file counts (a key is
         ``<folder>/<file>``, or in records made before that, the file's path on the recording machine)."""
@@ -101,16 +106,13 @@ class Run:
         """One paragraph: profile and layers, data, seeds, commits, machine."""
         m, machine = self.manifest, self.manifest.get("machine", {})
 
-        def commits(key: str) -> str:
-            return ", ".join(f"`{c}`" for c in sorted({nb[key][:7] for nb in m["notebooks"].values() if nb.get(key)}))
-
         layers = ", ".join(f"`params/layers/{Path(p).name}`" for p in m.get("params_layers", []))
         return (
             f"Profile `{m['profile']}`"
             + (f" with {layers}" if layers else "")
             + f", data hashed in `outputs/cpu/manifest.json`: {self.hashed_data()}; seeds "
             + ", ".join(map(str, self.seeds))
-            + f"; notebooks executed at {commits('git_commit')}"
+            + f"; notebooks executed at {self.executed_at()}"
             + f"; {self.trained_at()}"
             + f"; machine: {machine_cores(machine)}, {machine.get('gpu') or 'no GPU'}."
         )
