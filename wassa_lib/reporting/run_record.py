@@ -93,12 +93,10 @@ class Run:
         return ", ".join(f"`{c}`" for c in sorted({nb["git_commit"][:7] for nb in notebooks if nb.get("git_commit")}))
 
     def hashed_data(self) -> str:
-        """The data folders whose files the manifest hashes, with their file counts (a key is
-        ``<folder>/<file>``, or in records made before that, the file's path on the recording machine)."""
+        """The data folders whose files the manifest hashes (keys ``<folder>/<file>``), with their file counts."""
         folders: dict[str, int] = {}
         for key in self.manifest.get("data_files", {}):
-            path = Path(key)
-            folder = path.parent.name if path.is_absolute() else path.parts[0]
+            folder = Path(key).parts[0]
             folders[folder] = folders.get(folder, 0) + 1
         return ", ".join(f"`{name}` ({n} files)" for name, n in folders.items()) or "none"
 
