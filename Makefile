@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine:
 #   make reproduce   every notebook, headless, default (cpu) profile, one seed -> outputs/cpu/
-#   make record      the committed run: tuning, seeds 42 1 2, then the docs rendered (RESUME=1 goes on)
+#   make record      the committed run: seeds 42 1 2, then the docs rendered (RESUME=1 goes on; TUNE=1 tunes first)
 #   make test        the test suite
 # Both create the virtual environment in .venv when it is missing.
 PYTHON ?= python3
@@ -33,7 +33,7 @@ reproduce: env
 	$(BIN)/python -m wassa_lib run --profile $(PROFILE)
 
 record: env
-	$(BIN)/python -m wassa_lib record $(if $(RESUME),--resume)
+	$(BIN)/python -m wassa_lib record $(if $(RESUME),--resume) $(if $(TUNE),--tune)
 
 smoke: env
 	$(BIN)/python -m wassa_lib run --profile smoke

@@ -320,16 +320,21 @@ def test_rerun_runs_finished_notebooks_again_with_resume_on(kit):
     assert _calls(kit)[-1] == "02_b tiny True" and len(_calls(kit)) == 4
 
 
-def test_record_runs_the_tuning_then_the_seeds_and_stops_at_a_failure(monkeypatch, tmp_path):
+def test_record_runs_the_seeds_the_tuning_first_when_asked_and_stops_at_a_failure(monkeypatch, tmp_path):
+    from dataclasses import replace
+
     from wassa_lib.runner import record
 
     monkeypatch.setattr(record, "default_run_dir", lambda profile: tmp_path / profile)
     calls, lines = [], []
     monkeypatch.setattr(record, "main_run", lambda profile, **kw: calls.append((profile, kw)) or 0)
-    assert record.remake(record.COMMITTED, resume=True, echo=lines.append) == 0
+    assert record.remake(replace(record.COMMITTED, tune=True), resume=True, echo=lines.append) == 0
     assert [kw.get("tune", False) for _, kw in calls] == [True, False]
     assert calls[1][1]["seeds"] == [42, 1, 2] and all(kw["resume"] for _, kw in calls)
     assert all(profile == "cpu" and kw["layers"] == () for profile, kw in calls)
+    calls.clear()
+    assert record.remake(record.COMMITTED, echo=lines.append) == 0
+    assert [kw.get("tune", False) for _, kw in calls] == [False]
     calls.clear()
     monkeypatch.setattr(record, "main_run", lambda profile, **kw: calls.append(kw) or 1)
     assert record.remake(record.COMMITTED, echo=lines.append) == 1

@@ -180,15 +180,29 @@ def test_training_arguments_group_by_length_and_keep_best(tmp_path):
         args, "group_by_length", False
     )
     assert grouped
+    assert not args.save_only_model  # resumable by default: the optimiser state is checkpointed
+    cheap = training_arguments(TrainingConfig(model="m", resumable=False), tmp_path, metric_for_best="pearson")
+    assert cheap.save_only_model and cheap.load_best_model_at_end
+    assert "resumable" not in TrainingConfig(model="m", resumable=False).settings()
 
 
 def test_resume_checkpoint(tmp_path):
     assert resume_checkpoint(tmp_path, resume=True) is None
     for step in (10, 20):
         (tmp_path / f"checkpoint-{step}").mkdir()
-        (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text("{}")
+        for name in ("trainer_state.json", "optimizer.pt"):
+            (tmp_path / f"checkpoint-{step}" / name).write_text("{}")
     assert resume_checkpoint(tmp_path, resume=False) is None
     assert resume_checkpoint(tmp_path, resume=True).endswith("checkpoint-20")
+
+
+def test_resume_restarts_from_a_checkpoint_of_the_model_alone(tmp_path, caplog):
+    """``resumable: false`` checkpoints hold no optimiser state: a resume removes them and starts afresh."""
+    model_only = tmp_path / "checkpoint-10"
+    model_only.mkdir()
+    (model_only / "trainer_state.json").write_text("{}")
+    assert resume_checkpoint(tmp_path, resume=True) is None
+    assert not model_only.exists() and "without the state to resume from" in caplog.text
 
 
 def test_resume_skips_a_checkpoint_whose_save_was_interrupted(tmp_path, caplog):
@@ -197,9 +211,10 @@ def test_resume_skips_a_checkpoint_whose_save_was_interrupted(tmp_path, caplog):
         folder.mkdir()
         (folder / "config.json").write_text("{}")
     (complete / "trainer_state.json").write_text("{}")
+    (complete / "optimizer.pt").write_text("{}")
     assert resume_checkpoint(tmp_path, resume=False) is None and cut_off.exists()
     assert resume_checkpoint(tmp_path, resume=True) == str(complete)
-    assert not cut_off.exists() and "incomplete checkpoint removed" in caplog.text
+    assert not cut_off.exists() and "without the state to resume from" in caplog.text
 
 
 @pytest.mark.parametrize(
@@ -210,8 +225,9 @@ def test_resume_skips_a_checkpoint_whose_save_was_interrupted(tmp_path, caplog):
         (None, [0.5, 0.1, 0.1, 0.1], {"epochs_run": 4, "best_epoch": 1, "stopped_by": "cap"}),
     ],
 )
+@pytest.mark.parametrize("resumable", [True, False])
 def test_early_stopping_ends_after_patience_epochs_without_improvement_and_keeps_the_best(
-    tmp_path, patience, scripted, expected
+    tmp_path, patience, scripted, expected, resumable
 ):
     from transformers import DataCollatorWithPadding, Trainer
 
@@ -228,6 +244,7 @@ def test_early_stopping_ends_after_patience_epochs_without_improvement_and_keeps
         max_length=16,
         precision="fp32",
         early_stopping_patience=patience,
+        resumable=resumable,
     )
     model, tok = load_model(cfg.model, "regression", corpus=essays)
     data = tokenize_frame(pd.DataFrame({"essay": essays, "labels": [float(i) for i in range(8)]}), tok, 16, ["labels"])
@@ -241,6 +258,8 @@ def test_early_stopping_ends_after_patience_epochs_without_improvement_and_keeps
         compute_metrics=lambda _: {"score": next(values)},
     )
     record = train(trainer, cfg, tmp_path, resume=False)
+    best = trainer.state.best_model_checkpoint
+    assert best.endswith(f"checkpoint-{2 * expected['best_epoch']}")  # 2 steps an epoch: the best epoch's weights
     assert {k: record[k] for k in expected} == expected
     assert record["validation_by_epoch"] == scripted[: expected["epochs_run"]]
     assert record["trained_at"] == git_commit() and len(record["trained_at"]) >= 7

@@ -159,11 +159,12 @@ def test_a_future_work_row_trains_at_the_rate_of_the_row_it_extends():
             assert person["training"]["learning_rate"] == twins[0]["training"]["learning_rate"], person["name"]
 
 
-def test_the_layer_without_the_person_row_repeats_the_profiles_other_rows():
+def test_the_pooler_row_layer_repeats_the_profiles_rows():
     """The layer lists Table 4's rows again (a layer replaces a whole key), so a re-tuned rate must reach both."""
     from wassa_lib.runner.params import resolve
     from wassa_lib.settings.configs import REPO_ROOT
 
     whole, _ = resolve("cpu")
-    layered, _ = resolve("cpu", [REPO_ROOT / "params" / "layers" / "cpu-without-person-row.yaml"])
-    assert layered["track2_models"] == [m for m in whole["track2_models"] if not m.get("person_features")]
+    layered, _ = resolve("cpu", [REPO_ROOT / "params" / "layers" / "cpu-pooler-row.yaml"])
+    assert [m for m in layered["track2_models"] if m.get("pooling") != "pooler"] == whole["track2_models"]
+    assert len(layered["track2_models"]) == len(whole["track2_models"]) + 1

@@ -250,7 +250,7 @@ def training_arguments(
         load_best_model_at_end=True,
         metric_for_best_model=metric_for_best,
         greater_is_better=greater_is_better,
-        save_only_model=False,
+        save_only_model=not cfg.resumable,
         report_to="none",
         disable_tqdm=True,
         seed=cfg.seed,
@@ -279,13 +279,14 @@ def resume_checkpoint(output_dir: Path, resume: bool) -> str | None:
     """The last complete checkpoint in ``output_dir`` when resuming, else None (start afresh).
 
     A checkpoint that an interrupted save left without its ``trainer_state.json`` (written
-    last) is deleted first, so a resume never reads half a checkpoint.
+    last), or that holds the model alone (``resumable: false``: no ``optimizer.pt``), is deleted first,
+    so a resume never reads half a checkpoint.
     """
     if not resume or not Path(output_dir).is_dir():
         return None
     last = get_last_checkpoint(str(output_dir))
-    while last and not (Path(last) / "trainer_state.json").is_file():
-        logger.warning("%s: incomplete checkpoint removed", last)
+    while last and not all((Path(last) / name).is_file() for name in ("trainer_state.json", "optimizer.pt")):
+        logger.warning("%s: checkpoint without the state to resume from, removed", last)
         shutil.rmtree(last)
         last = get_last_checkpoint(str(output_dir))
     return last

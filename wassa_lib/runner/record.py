@@ -1,8 +1,9 @@
 """``python -m wassa_lib record``: remake the committed run, ``outputs/cpu``, with one command.
 
-The plan is the one place that says what the committed run is: the profile and its layers, the tuning grid
-runs (notebooks 01, 02, 04 per learning rate, on the validation split) and the seeds, the first of which
-writes the tables over seeds and the claims. The first call starts afresh (an earlier run folder is moved
+The plan is the one place that says what the committed run is: the profile and its layers and the seeds,
+the first of which writes the tables over seeds and the claims. The tuning grid (notebooks 01, 02, 04 per
+learning rate, on the validation split; about 3.5 hours on 2 cores) that chose the profile's learning rates
+runs first only when asked (``--tune``). The first call starts afresh (an earlier run folder is moved
 aside, so every model comes from the code at hand); ``--resume`` goes on after an interruption. The
 estimate of the time left comes from the profile's ``benchmark.json`` where there is one.
 """
@@ -28,7 +29,7 @@ class RecordPlan:
     profile: str = "cpu"
     layers: tuple[str, ...] = ()  # the person-feature row stays in (no cpu-without-person-row layer)
     seeds: tuple[int, ...] = (42, 1, 2)
-    tune: bool = True
+    tune: bool = False  # True: the tuning grid first (``record --tune``)
 
 
 COMMITTED = RecordPlan()
@@ -81,7 +82,8 @@ def remake(plan: RecordPlan = COMMITTED, resume: bool = False, echo: Callable[[s
     if pace:
         total = grid_points * pace[0] + len(plan.seeds) * pace[1]
         echo(
-            f"record: {plan.profile} profile, tuning then seeds {plan.seeds}; about {total:.0f} min at the pace "
+            f"record: {plan.profile} profile, {'tuning then ' if plan.tune else ''}seeds {plan.seeds}; "
+            f"about {total:.0f} min at the pace "
             f"of outputs/{plan.profile}/benchmark.json"
         )
     start = time.perf_counter()

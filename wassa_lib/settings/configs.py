@@ -270,6 +270,14 @@ class TrainingConfig:
     )
     max_steps: int = field(default=-1, **_help("stop after this many steps (-1 = the epochs decide)"))
     seed: int = field(default=42, **_help("seed of initialisation and data order"))
+    resumable: bool = field(
+        default=True,
+        **_help(
+            "keep the optimiser state in each epoch's checkpoint, so that an interrupted fine-tuning resumes where it "
+            "stopped; false writes the model alone (a fraction of the cost) and an interrupted fine-tuning starts "
+            "again. Not a setting of the model: saved models are reused whatever its value"
+        ),
+    )
 
     def __post_init__(self) -> None:
         check_types(self)
@@ -296,6 +304,7 @@ class TrainingConfig:
         """The fields a saved model is reused by; fields added after models were saved count only where they
         differ from their defaults, so that those models are still found."""
         values = asdict(self)
+        values.pop("resumable")
         return {k: v for k, v in values.items() if not (k in _LATER_FIELDS and v == _LATER_FIELDS[k])}
 
     @classmethod
