@@ -320,12 +320,23 @@ def test_rerun_runs_finished_notebooks_again_with_resume_on(kit):
     assert _calls(kit)[-1] == "02_b tiny True" and len(_calls(kit)) == 4
 
 
+def _finished_record_runs(root: Path, seeds=(42, 1, 2)) -> None:
+    """The manifests a finished record leaves: seed i's notebooks took i + 1 minutes, from 10:0i to 11:0i."""
+    for i, seed in enumerate(seeds):
+        folder = root / ("cpu" if i == 0 else f"cpu-seed{seed}")
+        folder.mkdir(parents=True, exist_ok=True)
+        notebooks = {"01": {"wall_s": 30.0 * (i + 1)}, "02": {"wall_s": 30.0 * (i + 1)}}
+        manifest = {"started": f"2026-01-01T10:0{i}:00+00:00", "finished": f"2026-01-01T11:0{i}:00+00:00"}
+        (folder / "manifest.json").write_text(json.dumps({**manifest, "notebooks": notebooks}))
+
+
 def test_record_runs_the_seeds_the_tuning_first_when_asked_and_stops_at_a_failure(monkeypatch, tmp_path):
     from dataclasses import replace
 
     from wassa_lib.runner import record
 
     monkeypatch.setattr(record, "default_run_dir", lambda profile: tmp_path / profile)
+    _finished_record_runs(tmp_path)
     calls, lines = [], []
     monkeypatch.setattr(record, "main_run", lambda profile, **kw: calls.append((profile, kw)) or 0)
     assert record.remake(replace(record.COMMITTED, tune=True), resume=True, echo=lines.append) == 0
@@ -360,9 +371,14 @@ def test_a_record_goes_on_only_at_the_commit_that_started_it(monkeypatch, tmp_pa
     monkeypatch.setattr(record, "default_run_dir", lambda profile: tmp_path / profile)
     monkeypatch.setattr(record, "main_run", lambda profile, **kw: 0)
     monkeypatch.setattr(record, "git_commit", lambda: "a" * 40)
+    _finished_record_runs(tmp_path)
     lines = []
     assert record.remake(resume=False, echo=lines.append) == 0
     assert json.loads((tmp_path / "cpu.record.json").read_text())["commit"] == "a" * 40
+    summary = record.RecordSummary.load(tmp_path / "cpu")  # what the README's line on the record reads
+    assert (summary.commit, summary.seeds, summary.minutes_by_seed) == ("a" * 40, [42, 1, 2], [1.0, 2.0, 3.0])
+    assert summary.minutes == 6.0 and summary.started.startswith("2026-01-01T10:00")
+    assert summary.finished.startswith("2026-01-01T11:02") and "6 min of notebooks" in lines[-1]
     monkeypatch.setattr(record, "git_commit", lambda: "b" * 40)
     assert record.remake(resume=True, echo=lines.append) == 1
     assert "started at aaaaaaaaaaaa, the code is now bbbbbbbbbbbb" in lines[-1]

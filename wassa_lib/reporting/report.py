@@ -13,11 +13,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from wassa_lib.evaluation.claims import LARGER, NO_PAPER_NUMBER, SMALLER, UNDECIDED
 from wassa_lib.evaluation.records import Track2Record, training_records
 from wassa_lib.reporting.results_page import dev_selection_line, erroneous_line, results_page
 from wassa_lib.reporting.run_record import Run, machine_cores, plus_minus
+from wassa_lib.runner.record import RecordSummary
 from wassa_lib.scoring.paper import TABLE4
 from wassa_lib.settings.configs import REPO_ROOT
+from wassa_lib.settings.layout import metrics_path
 from wassa_lib.track1.table2_record import Table2Record
 
 logger = logging.getLogger(__name__)
@@ -49,8 +52,6 @@ def readme_block(run: Run) -> str:
     per_seed = "; ".join(f"{seed} {model} {score:.3f}" for seed, model, score in carried2)
     scores2 = pd.Series([score for _, _, score in carried2])
     t5 = run.over_seeds("table5", "ours").set_index("metric").loc["macro_f1"]
-    claims = run.table("claims")
-    counts = claims["verdict"].value_counts()
     return "\n".join(
         [
             f"| over seeds {', '.join(map(str, run.seeds))} ({run.manifest['profile']} profile, "
@@ -67,19 +68,44 @@ def readme_block(run: Run) -> str:
             "",
             erroneous_line(run) + " " + dev_selection_line(run),
             "",
-            f"Claims ({len(claims)}): "
-            + ", ".join(f"{n} {v}" for v, n in counts.items())
-            + (
-                " (one seed: each interval covers the dev essays, not the seed-to-seed spread)"
-                if len(run.seeds) == 1
-                else ""
-            )
-            + "."
+            _claims_line(run)
             + _stopping_line(run)
             + " Every table, verdict and figure: [docs/results.md](docs/results.md)."
+            + _record_line(run)
             + _time_line(run),
+            "![The claims: each difference over seeds with its interval, and the paper's own difference]"
+            "(outputs/cpu/figures/claims.png)",
         ]
     )
+
+
+def _record_line(run: Run) -> str:
+    """Which command made the record, at which commit, and what its notebooks took per seed."""
+    if not metrics_path(run.dir, RecordSummary.NOTEBOOK).is_file():
+        return ""
+    made = RecordSummary.load(run.dir)
+    per_seed = ", ".join(f"seed {s} {m:.0f}" for s, m in zip(made.seeds, made.minutes_by_seed, strict=True))
+    return (
+        f" This record was made by `{made.command}` (`make record`) at `{made.commit[:7]}`: {made.minutes:.0f} min "
+        f"of notebooks on {machine_cores(run.manifest['machine'])} ({per_seed}), one seed after the other; "
+        f"`make reproduce` runs seed {made.seeds[0]} alone."
+    )
+
+
+def _claims_line(run: Run) -> str:
+    """How many claims each verdict has: by sign, and by size against the paper's own difference."""
+    claims = run.table("claims")
+    signs = claims["verdict"].value_counts()
+    line = f"Claims ({len(claims)}), by the sign of the difference: " + ", ".join(f"{n} {v}" for v, n in signs.items())
+    if "size_verdict" in claims.columns:
+        sized = claims[claims["size_verdict"] != NO_PAPER_NUMBER]
+        neither = (claims["verdict"] == UNDECIDED) & ~claims["size_verdict"].isin([SMALLER, LARGER])
+        line += (
+            f"; against the paper's own difference, on the {len(sized)} claims where the paper prints both numbers: "
+            + ", ".join(f"{n} {v}" for v, n in sized["size_verdict"].value_counts().items())
+            + f"; {int(neither.sum())} decided neither by sign nor by size"
+        )
+    return line + "."
 
 
 def _patience(run: Run, model: str) -> int | None:

@@ -14,9 +14,12 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
 
 from wassa_lib.runner.run import main_run
-from wassa_lib.settings.layout import default_run_dir
+from wassa_lib.scoring.tables import Record
+from wassa_lib.settings.layout import default_run_dir, manifest_path, seed_run_dir
 from wassa_lib.settings.provenance import git_commit
 
 TUNED = ("01_data", "02_track1_finetune", "04_track2_generation")
@@ -33,6 +36,40 @@ class RecordPlan:
 
 
 COMMITTED = RecordPlan()
+COMMAND = "python -m wassa_lib record"
+
+
+@dataclass
+class RecordSummary(Record):
+    """How the record was made (``metrics/record.json`` of its first seed's run folder): the command, the commit,
+    and the time each seed's notebooks took, from the manifests of the record's run folders."""
+
+    NOTEBOOK: ClassVar[str] = "record"
+    command: str
+    commit: str
+    seeds: list[int]
+    minutes_by_seed: list[float]  # the notebooks' wall time of each seed's run, in the order of ``seeds``
+    started: str  # the earliest start and the latest finish over those runs (UTC)
+    finished: str
+
+    @property
+    def minutes(self) -> float:
+        """The notebooks' wall time over every seed: the record's cost, whatever pauses a resume left between."""
+        return sum(self.minutes_by_seed)
+
+
+def summarise(plan: RecordPlan, run_dir: Path, commit: str) -> RecordSummary:
+    """The summary of a finished record whose first seed ran in ``run_dir``."""
+    folders = [run_dir, *(seed_run_dir(run_dir, seed) for seed in plan.seeds[1:])]
+    manifests = [json.loads(manifest_path(folder).read_text(encoding="utf-8")) for folder in folders]
+    return RecordSummary(
+        command=COMMAND + (" --tune" if plan.tune else ""),
+        commit=commit,
+        seeds=list(plan.seeds),
+        minutes_by_seed=[round(sum(nb["wall_s"] for nb in m["notebooks"].values()) / 60, 1) for m in manifests],
+        started=min(m["started"] for m in manifests),
+        finished=max(m["finished"] for m in manifests),
+    )
 
 
 def _minutes_per(plan: RecordPlan) -> tuple[float, float] | None:
@@ -44,10 +81,15 @@ def _minutes_per(plan: RecordPlan) -> tuple[float, float] | None:
     return sum(walls.get(name, 0.0) for name in TUNED) / 60, sum(walls.values()) / 60
 
 
+def _state(plan: RecordPlan) -> Path:
+    """``outputs/<profile>.record.json``: the commit that started the record, kept beside its run folders."""
+    return default_run_dir(plan.profile).with_name(f"{plan.profile}.record.json")
+
+
 def _same_commit(plan: RecordPlan, resume: bool, echo: Callable[[str], None]) -> bool:
     """A record is made by one commit: a fresh start notes the commit (``outputs/<profile>.record.json``); a
     resumed one goes on only at that commit, so that every model of the record comes from the same code."""
-    state = default_run_dir(plan.profile).with_name(f"{plan.profile}.record.json")
+    state = _state(plan)
     now = git_commit()
     if not resume or not state.is_file():
         state.parent.mkdir(parents=True, exist_ok=True)
@@ -93,5 +135,8 @@ def remake(plan: RecordPlan = COMMITTED, resume: bool = False, echo: Callable[[s
         if status:
             echo(f"record: stopped in step {i}; `python -m wassa_lib record --resume` goes on from there")
             return status
-    echo(f"record: finished in {(time.perf_counter() - start) / 60:.0f} min")
+    run_dir = default_run_dir(plan.profile)
+    summary = summarise(plan, run_dir, json.loads(_state(plan).read_text(encoding="utf-8"))["commit"])
+    summary.save(run_dir)
+    echo(f"record: finished in {(time.perf_counter() - start) / 60:.0f} min ({summary.minutes:.0f} min of notebooks)")
     return 0
