@@ -108,6 +108,10 @@ def test_aggregate_gives_mean_sd_and_each_seed(tmp_path):
     assert table.loc["gen", "macro_f1_sd"] == pytest.approx(np.std([0.5, 0.7], ddof=1))
     assert (table.loc["cls", "macro_f1_seed1"], table.loc["cls", "macro_f1_seed2"]) == (0.2, 0.4)
     assert table.loc["gen", "paper_macro_f1"] == 0.52 and table.loc["gen", "seeds"] == 2
+    from wassa_lib.evaluation.seed_table import seed_columns
+
+    assert seed_columns(table, "macro_f1") == {1: "macro_f1_seed1", 2: "macro_f1_seed2"}  # what plots and report read
+    assert seed_columns(table, "valid_macro_f1") == {}  # only the headline has a column per seed
 
 
 def test_vote_takes_the_label_most_seeds_predict():

@@ -17,6 +17,7 @@ import pandas as pd
 import seaborn as sns
 
 from wassa_lib.data.wassa import EMOTIONS, Splits
+from wassa_lib.evaluation.seed_table import mean_of, sd_of, seed_columns
 
 logger = logging.getLogger(__name__)
 
@@ -218,15 +219,15 @@ def seed_spread(
     """A table over seeds (:func:`wassa_lib.evaluation.seeds.aggregate`): per row the mean ``headline`` (dot), its
     standard deviation (line) and each seed's own value (small dots), on an axis fitted to the values; ``paper``
     (by row, NaN where the paper has no number) adds the paper's number as an open diamond."""
-    seeds = [c for c in table.columns if c.startswith(f"{headline}_seed")]
+    seeds = list(seed_columns(table, headline).values())
     fig, ax = plt.subplots(figsize=(9, 0.35 * len(table) + 1.6))
     y = np.arange(len(table))
     ax.errorbar(
-        table[f"{headline}_mean"], y, xerr=table[f"{headline}_sd"].fillna(0), fmt="o", color="tab:blue", capsize=3
+        table[mean_of(headline)], y, xerr=table[sd_of(headline)].fillna(0), fmt="o", color="tab:blue", capsize=3
     )
     for column in seeds:
         ax.scatter(table[column], y, color="black", s=8, alpha=0.6, zorder=3)
-    values = [table[c] for c in [f"{headline}_mean", *seeds]]
+    values = [table[c] for c in [mean_of(headline), *seeds]]
     marked = paper is not None and paper.notna().any()
     if marked:
         ax.scatter(paper.to_numpy(), y, marker="D", facecolor="none", edgecolor="tab:red", s=40, zorder=4)

@@ -12,6 +12,7 @@ import pandas as pd
 
 from wassa_lib.data.wassa import EMOTIONS
 from wassa_lib.evaluation import claims, comparisons, dev_selection, plots
+from wassa_lib.evaluation.seed_table import mean_of, sd_of, seed_column
 from wassa_lib.scoring.scorer import emotion_scores
 from wassa_lib.scoring.tables import save_metrics, save_table
 from wassa_lib.settings.layout import (
@@ -67,10 +68,10 @@ def aggregate(name: str, runs: dict[int, Path]) -> pd.DataFrame:
     ]
     stacked = pd.concat([f.assign(seed=seed) for seed, f in frames.items()])
     grouped = stacked.groupby(keys, sort=False)[numbers]
-    table = grouped.mean().add_suffix("_mean").join(grouped.std(ddof=1).add_suffix("_sd"))
-    table = table[[c for n in numbers for c in (f"{n}_mean", f"{n}_sd")]]
+    table = grouped.mean().rename(columns=mean_of).join(grouped.std(ddof=1).rename(columns=sd_of))
+    table = table[[c for n in numbers for c in (mean_of(n), sd_of(n))]]
     per_seed = stacked.pivot_table(index=keys, columns="seed", values=HEADLINE[name], sort=False)
-    table = table.join(per_seed.add_prefix(f"{HEADLINE[name]}_seed"))
+    table = table.join(per_seed.rename(columns=lambda seed: seed_column(HEADLINE[name], seed)))
     table.insert(0, "seeds", len(frames))
     others = [c for c in first.columns if c.startswith(("paper", "best_in_task"))]
     return first[keys + others].drop_duplicates(keys).merge(table.reset_index(), on=keys, how="right")

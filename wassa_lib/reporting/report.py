@@ -15,6 +15,7 @@ import pandas as pd
 
 from wassa_lib.evaluation.claims import LARGER, NO_PAPER_NUMBER, SMALLER, UNDECIDED
 from wassa_lib.evaluation.records import Track2Record, training_records
+from wassa_lib.evaluation.seed_table import seed_column
 from wassa_lib.reporting.results_page import dev_selection_line, erroneous_line, results_page
 from wassa_lib.reporting.run_record import Run, machine_cores, plus_minus
 from wassa_lib.runner.record import RecordSummary
@@ -36,7 +37,7 @@ def _carried_scores(run: Run) -> list[tuple[int, str, float]]:
     chose = run.table("choice_seeds").astype({"track": str}).set_index("track").loc["2", "each_seed_chose"]
     t4 = run.over_seeds("table4", "macro_f1").set_index("model")
     pairs = [entry.split(":", 1) for entry in chose.split()]
-    return [(int(seed), model, float(t4.loc[model, f"macro_f1_seed{seed}"])) for seed, model in pairs]
+    return [(int(seed), model, float(t4.loc[model, seed_column("macro_f1", int(seed))])) for seed, model in pairs]
 
 
 def readme_block(run: Run) -> str:
@@ -195,6 +196,50 @@ def benchmark_block(run: Run) -> str:
     now, before = run.benchmark(), baseline and run.benchmark(baseline)
     if now is None:
         return "_No `benchmark.json` in this recorded run._"
+    return _record_costs(run, now) + _benchmark_tables(now, before, baseline)
+
+
+def _per_save(entry: dict | None) -> float | None:
+    """Seconds per checkpoint save of one fine-tuning record, or None."""
+    if not entry or not entry.get("saves"):
+        return None
+    return round(entry["save_seconds"] / entry["saves"], 2)
+
+
+def _record_costs(run: Run, bench: dict) -> str:
+    """Where the time of the recorded run's fine-tunings went (its first seed), beside the benchmark's save cost."""
+    if not metrics_path(run.dir, RecordSummary.NOTEBOOK).is_file():
+        return ""
+    made, seed, commit = RecordSummary.load(run.dir), run.manifest["params"]["seed"], bench["commit"][:7]
+    rows = [
+        {
+            "model": name,
+            "epochs run / cap": f"{e.get('epochs_run')} / {e.get('epochs')}",
+            "stopped by": e.get("stopped_by"),
+            "training steps s": e.get("steps_seconds"),
+            "validation s": e.get("validation_seconds"),
+            "s per save": _per_save(e),
+            f"s per save at `{commit}`": _per_save(bench["training"].get(name)),
+            "essays/s": e.get("samples_per_second"),
+        }
+        for name, e in training_records(run.dir).items()
+    ]
+    return "\n".join(
+        [
+            f"The recorded run, `{made.command}` at `{made.commit[:7]}` on {machine_cores(run.manifest['machine'])}: "
+            + ", ".join(f"seed {s} {m:.0f} min" for s, m in zip(made.seeds, made.minutes_by_seed, strict=True))
+            + f" of notebooks. Where seed {seed}'s fine-tunings spent it (seconds), with the cost of one checkpoint "
+            f"save beside the benchmark's at `{commit}`, which kept the optimiser state in every checkpoint:",
+            "",
+            pd.DataFrame(rows).to_markdown(index=False, floatfmt=".2f"),
+            "",
+            "",
+        ]
+    )
+
+
+def _benchmark_tables(now: dict, before: dict | None, baseline: str | None) -> str:
+    """The benchmark's wall time and memory per notebook beside the baseline's, and each fine-tuning's costs."""
     commit, layers = now["commit"][:7], _layers(now)
     old = (before or {}).get("notebooks", {})
     rows = [

@@ -167,7 +167,13 @@ def results_page(run: Run) -> str:
 
 def _tuning_section(run: Run) -> list[str]:
     if not run.has("tuning"):
-        return []
+        return [
+            "## Tuning on the validation split",
+            "This record ran no tuning (`make record TUNE=1` runs the grid first, about 3.5 hours more on 2 cores): "
+            "its learning rates and Track-1 pooling are those `params/base.yaml` gives, each with the tuning run that "
+            "kept it.",
+            "",
+        ]
     tuned = run.table("tuning")[["system", "setting", "value", "validation", "best_epoch", "kept", "in_profile"]]
     tuned = tuned.fillna({"best_epoch": ""})  # the pooling probe reads the kept encoders: no epoch of its own
     return [

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from wassa_lib.evaluation.records import training_records
+from wassa_lib.evaluation.seed_table import mean_of, sd_of
 from wassa_lib.settings.layout import manifest_path, metrics_path, table_path
 
 
@@ -53,8 +54,8 @@ class Run:
         if "source" in table.columns:  # the paper's rows are shown on their own
             table = table[~table["source"].str.startswith("paper")]
         numbers = [c for c in table.select_dtypes("number").columns if not c.startswith(("paper", "best_in_task"))]
-        means = {f"{c}_mean": table[c] for c in numbers} | {f"{headline}_mean": table[value or headline]}
-        return table.assign(**means, **{f"{c}_sd": float("nan") for c in [*numbers, headline]})
+        means = {mean_of(c): table[c] for c in numbers} | {mean_of(headline): table[value or headline]}
+        return table.assign(**means, **{sd_of(c): float("nan") for c in [*numbers, headline]})
 
     def section(self, name: str, floatfmt: str = ".3f") -> str:
         """A table of the run, or a line saying that this run does not have it."""
