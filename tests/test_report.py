@@ -82,3 +82,25 @@ def test_the_committed_record_names_no_folder_of_the_recording_machine():
         if absolute.search(p.read_text(encoding="utf-8", errors="replace"))
     ]
     assert found == []
+
+
+def test_the_readme_and_performance_name_the_command_commit_and_minutes_of_the_record(tmp_path):
+    """From ``metrics/record.json`` (written by ``record``): the command, its commit, each seed's minutes; the
+    performance block puts each fine-tuning's seconds per save beside the benchmark's."""
+    import shutil
+
+    from wassa_lib.runner.record import RecordSummary
+
+    run = tmp_path / "cpu"
+    shutil.copytree(report.RUN_DIR, run, ignore=shutil.ignore_patterns("artifacts", "notebooks", "figures"))
+    assert "make record" not in report.readme_block(report.Run(run))
+    made = RecordSummary("python -m wassa_lib record", "1234567abc", [42, 1, 2], [50.0, 40.4, 41.0], "t0", "t1")
+    made.save(run)
+    readme = report.readme_block(report.Run(run))
+    assert "`python -m wassa_lib record` (`make record`) at `1234567`: 131 min of notebooks" in readme
+    assert "(seed 42 50, seed 1 40, seed 2 41)" in readme and len(readme.splitlines()) <= 10
+    costs = report.benchmark_block(report.Run(run))
+    first = next(iter(report.training_records(run)))
+    assert costs.startswith("The recorded run, `python -m wassa_lib record` at `1234567`") and first in costs
+    (run / "benchmark.json").unlink()
+    assert "s per save at" not in report.benchmark_block(report.Run(run))

@@ -191,12 +191,12 @@ def _time_line(run: Run) -> str:
 
 
 def benchmark_block(run: Run) -> str:
-    """``docs/performance.md``: the benchmark's wall time and memory per notebook beside the baseline's, and costs."""
+    """``docs/performance.md``: the recorded run's costs, then the benchmark's wall time and memory per notebook
+    beside the baseline's, and its costs."""
     baseline = run.baseline()
     now, before = run.benchmark(), baseline and run.benchmark(baseline)
-    if now is None:
-        return "_No `benchmark.json` in this recorded run._"
-    return _record_costs(run, now) + _benchmark_tables(now, before, baseline)
+    timed = _benchmark_tables(now, before, baseline) if now else "_No `benchmark.json` in this recorded run._"
+    return _record_costs(run, now) + timed
 
 
 def _per_save(entry: dict | None) -> float | None:
@@ -206,11 +206,12 @@ def _per_save(entry: dict | None) -> float | None:
     return round(entry["save_seconds"] / entry["saves"], 2)
 
 
-def _record_costs(run: Run, bench: dict) -> str:
+def _record_costs(run: Run, bench: dict | None) -> str:
     """Where the time of the recorded run's fine-tunings went (its first seed), beside the benchmark's save cost."""
     if not metrics_path(run.dir, RecordSummary.NOTEBOOK).is_file():
         return ""
-    made, seed, commit = RecordSummary.load(run.dir), run.manifest["params"]["seed"], bench["commit"][:7]
+    made, seed = RecordSummary.load(run.dir), run.manifest["params"]["seed"]
+    commit = bench["commit"][:7] if bench else None
     rows = [
         {
             "model": name,
@@ -219,7 +220,7 @@ def _record_costs(run: Run, bench: dict) -> str:
             "training steps s": e.get("steps_seconds"),
             "validation s": e.get("validation_seconds"),
             "s per save": _per_save(e),
-            f"s per save at `{commit}`": _per_save(bench["training"].get(name)),
+            **({f"s per save at `{commit}`": _per_save(bench["training"].get(name))} if bench else {}),
             "essays/s": e.get("samples_per_second"),
         }
         for name, e in training_records(run.dir).items()
@@ -228,8 +229,13 @@ def _record_costs(run: Run, bench: dict) -> str:
         [
             f"The recorded run, `{made.command}` at `{made.commit[:7]}` on {machine_cores(run.manifest['machine'])}: "
             + ", ".join(f"seed {s} {m:.0f} min" for s, m in zip(made.seeds, made.minutes_by_seed, strict=True))
-            + f" of notebooks. Where seed {seed}'s fine-tunings spent it (seconds), with the cost of one checkpoint "
-            f"save beside the benchmark's at `{commit}`, which kept the optimiser state in every checkpoint:",
+            + f" of notebooks. Where seed {seed}'s fine-tunings spent it (seconds)"
+            + (
+                f", with the cost of one checkpoint save beside the benchmark's at `{commit}`, which kept the "
+                "optimiser state in every checkpoint:"
+                if bench
+                else ":"
+            ),
             "",
             pd.DataFrame(rows).to_markdown(index=False, floatfmt=".2f"),
             "",
