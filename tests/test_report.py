@@ -104,3 +104,21 @@ def test_the_readme_and_performance_name_the_command_commit_and_minutes_of_the_r
     assert costs.startswith("The recorded run, `python -m wassa_lib record` at `1234567`") and first in costs
     (run / "benchmark.json").unlink()
     assert "s per save at" not in report.benchmark_block(report.Run(run))
+
+
+def test_the_results_page_compares_the_two_level_width_with_the_pooled_one():
+    import pandas as pd
+
+    from wassa_lib.reporting.results_page import _widths
+
+    claims = pd.DataFrame(
+        {
+            "seeds": [3, 3, 3],
+            "ci95_low": [0.0, -0.1, 0.01],
+            "ci95_high": [0.1, 0.1, 0.02],
+            "pooled_width": [0.2, 0.1, float("nan")],  # the last: a t-interval over seeds, no bootstrap
+        }
+    )
+    said = _widths(claims)
+    assert "(3 seeds), over the 2 claims with a bootstrap interval" in said
+    assert "0.1500 wide on average (from 0.1000 to 0.2000) against 0.1500" in said and "narrower in 1 of" in said
