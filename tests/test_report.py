@@ -93,6 +93,7 @@ def test_the_readme_and_performance_name_the_command_commit_and_minutes_of_the_r
 
     run = tmp_path / "cpu"
     shutil.copytree(report.RUN_DIR, run, ignore=shutil.ignore_patterns("artifacts", "notebooks", "figures"))
+    (run / "metrics" / "record.json").unlink(missing_ok=True)
     assert "make record" not in report.readme_block(report.Run(run))
     made = RecordSummary("python -m wassa_lib record", "1234567abc", [42, 1, 2], [50.0, 40.4, 41.0], "t0", "t1")
     made.save(run)
@@ -122,3 +123,22 @@ def test_the_results_page_compares_the_two_level_width_with_the_pooled_one():
     said = _widths(claims)
     assert "(3 seeds), over the 2 claims with a bootstrap interval" in said
     assert "0.1500 wide on average (from 0.1000 to 0.2000) against 0.1500" in said and "narrower in 1 of" in said
+
+
+def test_every_committed_model_was_trained_with_the_settings_todays_params_give(tmp_path):
+    """The committed record against today's params; a doctored copy (one model's learning rate) is named."""
+    import json
+    import shutil
+
+    from wassa_lib.runner.consistency import settings_drift
+
+    assert settings_drift(report.RUN_DIR) == []
+    run = tmp_path / "cpu"
+    shutil.copytree(report.RUN_DIR, run, ignore=shutil.ignore_patterns("artifacts", "notebooks", "figures"))
+    path = run / "metrics" / "04_track2.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    name = next(iter(record["training"]))
+    record["training"][name]["settings"]["learning_rate"] = 0.5
+    path.write_text(json.dumps(record), encoding="utf-8")
+    drift = settings_drift(run)
+    assert len(drift) == 1 and drift[0].startswith(f"{name}: learning_rate 0.5 in the record")

@@ -98,14 +98,13 @@ def _claims_line(run: Run) -> str:
     claims = run.table("claims")
     signs = claims["verdict"].value_counts()
     line = f"Claims ({len(claims)}), by the sign of the difference: " + ", ".join(f"{n} {v}" for v, n in signs.items())
-    if "size_verdict" in claims.columns:
-        sized = claims[claims["size_verdict"] != NO_PAPER_NUMBER]
-        neither = (claims["verdict"] == UNDECIDED) & ~claims["size_verdict"].isin([SMALLER, LARGER])
-        line += (
-            f"; against the paper's own difference, on the {len(sized)} claims where the paper prints both numbers: "
-            + ", ".join(f"{n} {v}" for v, n in sized["size_verdict"].value_counts().items())
-            + f"; {int(neither.sum())} decided neither by sign nor by size"
-        )
+    sized = claims[claims["size_verdict"] != NO_PAPER_NUMBER]
+    neither = (claims["verdict"] == UNDECIDED) & ~claims["size_verdict"].isin([SMALLER, LARGER])
+    line += (
+        f"; against the paper's own difference, on the {len(sized)} claims where the paper prints both numbers: "
+        + ", ".join(f"{n} {v}" for v, n in sized["size_verdict"].value_counts().items())
+        + f"; {int(neither.sum())} decided neither by sign nor by size"
+    )
     return line + "."
 
 

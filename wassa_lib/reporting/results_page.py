@@ -91,11 +91,6 @@ TWO_LEVEL = (
     "`size_verdict` holds the interval against the paper's own difference (`paper_difference`, from the "
     "numbers it prints). The two rows on choosing on dev use a t-interval over the seeds."
 )
-POOLED = (
-    "A claim compares two systems on dev; its interval pools a paired bootstrap over the dev essays within "
-    "each seed. *supported*: the 95% interval lies above 0; *contradicted*: below; *not decided by this "
-    "data*: it contains 0. The two rows on choosing on dev use a t-interval over the seeds."
-)
 COLUMNS = [
     "track",
     "claim",
@@ -126,13 +121,13 @@ def _widths(table: pd.DataFrame) -> str:
 
 def _claims_section(run: Run) -> list[str]:
     table = run.table("claims")
-    two_level = "pooled_width" in table.columns  # a record made before the two-level interval has the pooled one
-    verdicts = table[[c for c in COLUMNS if c in table.columns]]
+    verdicts = table[COLUMNS]
     return [
         "## The paper's claims",
-        TWO_LEVEL if two_level else POOLED,
+        TWO_LEVEL,
         "",
-        *([_widths(table), ""] if two_level else []),
+        _widths(table),
+        "",
         markdown(verdicts, ".4f"),
         "",
         "![claims](../outputs/cpu/figures/claims.png)",
