@@ -382,3 +382,18 @@ def test_a_record_goes_on_only_at_the_commit_that_started_it(monkeypatch, tmp_pa
     monkeypatch.setattr(record, "git_commit", lambda: "b" * 40)
     assert record.remake(resume=True, echo=lines.append) == 1
     assert "started at aaaaaaaaaaaa, the code is now bbbbbbbbbbbb" in lines[-1]
+
+
+def test_a_notebooks_metrics_name_no_folder_of_the_machine(kit):
+    """A path inside the repository but outside the run folder (the shared CARER stage) is written relative."""
+    from conftest import write_notebook
+
+    from wassa_lib.settings.configs import REPO_ROOT
+
+    stage = f"{REPO_ROOT}/outputs/cpu-carer-stage/model"
+    metrics = kit / "out" / "metrics"
+    code = f"import json, pathlib\npathlib.Path({str(metrics)!r}).mkdir(parents=True, exist_ok=True)\n"
+    code += f"pathlib.Path({str(metrics / 'x.json')!r}).write_text(json.dumps({{'stage': {stage!r}}}))"
+    write_notebook(kit / "notebooks" / "02_b.ipynb", code)
+    _runner(kit).run()
+    assert json.loads((metrics / "x.json").read_text())["stage"] == "outputs/cpu-carer-stage/model"

@@ -40,7 +40,7 @@ from wassa_lib.runner.lock import RunLock
 from wassa_lib.runner.manifest import DONE, FAILED, INTERRUPTED, RUNNING, Manifest, header, now, set_aside, summary
 from wassa_lib.runner.params import PARAMS_DIR, RunError, available_profiles, load_params, resolve
 from wassa_lib.settings.configs import RunConfig
-from wassa_lib.settings.layout import default_run_dir, seed_run_dir, tuning_run_dir
+from wassa_lib.settings.layout import default_run_dir, metrics_dir, seed_run_dir, tuning_run_dir
 from wassa_lib.settings.provenance import PeakMemory
 
 INTERRUPT_EXIT, TERMINATED_EXIT = 130, 143
@@ -258,7 +258,8 @@ class Runner:
                 fail(INTERRUPTED, "interrupted")
                 raise Interrupted(self._interrupted_message(nb)) from None
         scratch.replace(executed_dir / nb.name)
-        portable.make_portable(executed_dir / nb.name, self.replacements)
+        for written in [executed_dir / nb.name, *metrics_dir(self.out).glob("*.json")]:
+            portable.make_portable(written, self.replacements)  # a shared stage's path, too, lies outside the run
         return time.perf_counter() - start, memory
 
     def _resume_command(self) -> str:
