@@ -80,12 +80,21 @@ def readme_block(run: Run) -> str:
     )
 
 
+def _record_summary(run: Run) -> RecordSummary | None:
+    """The run's ``metrics/record.json``, or None where ``record`` did not make it."""
+    return RecordSummary.load(run.dir) if metrics_path(run.dir, RecordSummary.NOTEBOOK).is_file() else None
+
+
+def _per_seed(made: RecordSummary, unit: str = "") -> str:
+    return ", ".join(f"seed {s} {m:.0f}{unit}" for s, m in zip(made.seeds, made.minutes_by_seed, strict=True))
+
+
 def _record_line(run: Run) -> str:
     """Which command made the record, at which commit, and what its notebooks took per seed."""
-    if not metrics_path(run.dir, RecordSummary.NOTEBOOK).is_file():
+    made = _record_summary(run)
+    if made is None:
         return ""
-    made = RecordSummary.load(run.dir)
-    per_seed = ", ".join(f"seed {s} {m:.0f}" for s, m in zip(made.seeds, made.minutes_by_seed, strict=True))
+    per_seed = _per_seed(made)
     return (
         f" This record was made by `{made.command}` (`make record`) at `{made.commit[:7]}`: {made.minutes:.0f} min "
         f"of notebooks on {machine_cores(run.manifest['machine'])} ({per_seed}), one seed after the other; "
@@ -207,9 +216,9 @@ def _per_save(entry: dict | None) -> float | None:
 
 def _record_costs(run: Run, bench: dict | None) -> str:
     """Where the time of the recorded run's fine-tunings went (its first seed), beside the benchmark's save cost."""
-    if not metrics_path(run.dir, RecordSummary.NOTEBOOK).is_file():
+    made, seed = _record_summary(run), run.manifest["params"]["seed"]
+    if made is None:
         return ""
-    made, seed = RecordSummary.load(run.dir), run.manifest["params"]["seed"]
     commit = bench["commit"][:7] if bench else None
     rows = [
         {
@@ -227,7 +236,7 @@ def _record_costs(run: Run, bench: dict | None) -> str:
     return "\n".join(
         [
             f"The recorded run, `{made.command}` at `{made.commit[:7]}` on {machine_cores(run.manifest['machine'])}: "
-            + ", ".join(f"seed {s} {m:.0f} min" for s, m in zip(made.seeds, made.minutes_by_seed, strict=True))
+            + _per_seed(made, " min")
             + f" of notebooks. Where seed {seed}'s fine-tunings spent it (seconds)"
             + (
                 f", with the cost of one checkpoint save beside the benchmark's at `{commit}`, which kept the "
