@@ -9,6 +9,7 @@ import nbformat
 import pytest
 
 from wassa_lib.data.mock import write_mock_carer, write_mock_wassa
+from wassa_lib.hf.training_record import TrainingRecord
 from wassa_lib.runner.run import Runner
 
 REPO = Path(__file__).resolve().parent.parent
@@ -73,6 +74,16 @@ def smoke_run(tmp_path_factory, maybe_real_dir) -> Path:
 def smoke_data(smoke_run, maybe_real_dir) -> Path:
     """The WASSA folder the smoke run read (its manifest names it by its folder name only)."""
     return maybe_real_dir or smoke_run / "mock_data" / "wassa2021"
+
+
+def training_record(**fields) -> TrainingRecord:
+    """A fine-tuning's record with unit costs, the given ``fields`` (curve, kept epoch, ...) set."""
+    costs = ("steps", "samples_per_second", "tokens", "steps_seconds", "seconds_per_step", "validation_seconds")
+    more = ("validation_passes", "save_seconds", "saves", "training_flops", "training_flops_per_second", "world_size")
+    batch = ("per_process_batch_size", "gradient_accumulation_steps", "global_batch_size")
+    defaults = {"model": "m", "epochs": 10, "train_seconds": 1.0, "essays_per_process_per_epoch": 9}
+    units = dict.fromkeys(costs + more, 1) | dict.fromkeys(batch, 16)
+    return TrainingRecord(**{**defaults, **units, **fields})
 
 
 def write_notebook(path: Path, body: str) -> None:

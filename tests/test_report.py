@@ -103,8 +103,33 @@ def test_the_readme_and_performance_name_the_command_commit_and_minutes_of_the_r
     costs = report.benchmark_block(report.Run(run))
     first = next(iter(report.training_records(run)))
     assert costs.startswith("The recorded run, `python -m wassa_lib record` at `1234567`") and first in costs
-    (run / "benchmark.json").unlink()
+    for path in run.glob("benchmark*.json"):
+        path.unlink()
     assert "s per save at" not in report.benchmark_block(report.Run(run))
+
+
+def test_the_performance_page_says_what_moved_between_the_benchmarked_commits(tmp_path):
+    import shutil
+
+    import pandas as pd
+
+    run = tmp_path / "cpu"
+    shutil.copytree(report.RUN_DIR, run, ignore=shutil.ignore_patterns("artifacts", "notebooks", "figures"))
+    rows = [
+        ("table2", "SVR", "average", 0.5, 0.49),
+        ("table2", "SVR", "distress", 0.55, 0.55),
+        ("table4", "cls", "macro_f1", 0.48, 0.45),
+        ("table4", "cls", "test_macro_f1", 0.46, None),
+    ]
+    frame = pd.DataFrame(rows, columns=["table", "row", "number", "value", "baseline_value"])
+    moved = frame["value"] - frame["baseline_value"]
+    frame = frame.assign(commit="aaaaaaa", baseline_commit="bbbbbbb", difference=moved.round(4))
+    frame.to_csv(run / "benchmark_numbers.csv", index=False)
+    block = report.benchmark_block(report.Run(run))
+    assert "of the 4 numbers of Tables 2 and 4 that both hold" in block
+    assert "3 differ" in block and "at most 0.0300 (table4, cls, macro_f1)" in block
+    assert "at `aaaaaaa`" in block and "at `bbbbbbb`" in block
+    assert "distress" not in block.split("The headline numbers:")[1]  # headline numbers only in the table
 
 
 def test_the_results_page_compares_the_two_level_width_with_the_pooled_one():

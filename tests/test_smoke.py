@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from wassa_lib.runner.bench_record import Benchmark
 from wassa_lib.runner.run import list_notebooks
 
 TABLES = {"01": ["table1"], "03": ["table2"], "04": ["table4", "table4_stage1"], "05": ["table5"]}
@@ -98,20 +99,20 @@ def test_benchmark_reads_the_finished_run(smoke_run, smoke_data):
 
     kwargs = {"output_dir": str(smoke_run), "data_dir": str(smoke_data)}  # the manifest names data by folder name
     report = bench.benchmark("smoke", run=False, echo=lambda _: None, **kwargs)
-    assert report == json.loads((smoke_run / "benchmark.json").read_text())
-    assert set(report["notebooks"]) == {nb.stem for nb in list_notebooks()}
-    assert all(rec["wall_s"] > 0 and rec["peak_rss_mb"] > 0 for rec in report["notebooks"].values())
-    trained = set(report["training"])
+    assert report == Benchmark.load(smoke_run / "benchmark.json")
+    assert set(report.notebooks) == {nb.stem for nb in list_notebooks()}
+    assert all(rec["wall_s"] > 0 and rec["peak_rss_mb"] > 0 for rec in report.notebooks.values())
+    trained = set(report.training)
     assert {"track1_empathy", "track1_distress"} <= trained and any(k.startswith("track2_") for k in trained)
-    for entry in report["training"].values():
-        assert entry["samples_per_second"] > 0 and entry["validation_passes"] >= 1
-        assert 0 < entry["steps_seconds"] <= entry["train_seconds"] + 0.5
-        assert entry["training_flops_per_second"] > 0
-    dynamic, padded, fp32 = report["training_step"]["runs"]
+    for entry in report.training.values():
+        assert entry.samples_per_second > 0 and entry.validation_passes >= 1
+        assert 0 < entry.steps_seconds <= entry.train_seconds + 0.5
+        assert entry.training_flops_per_second > 0 and entry.model_flops_utilisation > 0
+    dynamic, padded, fp32 = report.training_step["runs"]
     assert (dynamic["padding"], padded["padding"], fp32["padding"]) == ("dynamic", "max_length_256", "dynamic")
-    assert fp32["precision"] == "fp32" and dynamic["precision"] == report["peak_flops"]["precision"]
+    assert fp32["precision"] == "fp32" and dynamic["precision"] == report.peak_flops["precision"]
     assert dynamic["mean_padded_length"] < padded["mean_padded_length"] == 256
-    assert report["predict"]["essays"] > 0 and report["predict"]["essays_per_second"] > 0
+    assert report.predict["essays"] > 0 and report.predict["essays_per_second"] > 0
 
 
 def test_the_carer_stage_model_is_scored_on_carer_test(smoke_run):
@@ -151,7 +152,7 @@ def test_each_fine_tuning_records_its_validation_curve_and_kept_epoch(smoke_run)
         assert record["best_epoch"] == int(np.argmax(curve)) + 1, name
         assert record["stopped_by"] == ("patience" if record["epochs_run"] < record["epochs"] else "cap"), name
         if "carer_stage" in name or name in never_carried:  # no dev of the kit's; nothing reads their dev curve
-            assert "dev_by_epoch" not in record, name
+            assert record.get("dev_by_epoch") is None, name
         else:
             assert len(record["dev_by_epoch"]) == record["epochs_run"], name
     probe = m["02_track1_finetune"]["carried_by_pooling"]

@@ -230,7 +230,7 @@ def test_the_erroneous_submission_feeds_the_distress_embedding_to_the_empathy_re
 def test_bf16_on_a_cpu_trains_and_leaves_the_default_attention(run_dir, tmp_path):
     cfg = TrainingConfig.from_params({**TINY, "precision": "bf16"}, seed=7)
     tuned = track1.fine_tune("empathy", run_dir["fit"], run_dir["valid"], cfg, tmp_path / "bf16")
-    assert tuned.training["steps"] == 2 and np.isfinite(tuned.validation_pearson)
+    assert tuned.training.steps == 2 and np.isfinite(tuned.validation_pearson)
     assert tuned.model.config._attn_implementation == run_dir["models"]["empathy"].model.config._attn_implementation
     assert tuned.model.config._attn_implementation != "eager"
 
@@ -328,7 +328,7 @@ def test_the_best_epoch_is_the_one_saved_not_the_last(tmp_path):
     settings = {k: v for k, v in TINY.items() if k != "max_steps"}
     cfg = TrainingConfig.from_params({**settings, "epochs": 4, "learning_rate": 3e-2}, seed=7)
     tuned = track1.fine_tune("empathy", fit, valid, cfg, tmp_path / "m")
-    curve, best = tuned.training["validation_by_epoch"], tuned.training["best_epoch"]
+    curve, best = tuned.training.validation_by_epoch, tuned.training.best_epoch
     assert best < len(curve) == 4 and abs(curve[best - 1] - curve[-1]) > 0.1
     saved = track1.load_fine_tuned(tmp_path / "m")
     predicted = embeddings.encode(saved, list(valid["essay"]), "mean", 64, 16, cfg.precision)[1].ravel()

@@ -205,7 +205,7 @@ def test_test_gold_never_reaches_a_choice(tiny_run, mock_carer, tmp_path):
         track2.run_model(r.spec, fit, valid, splits.dev, tmp_path, carer, INCREMENTAL, test=shuffled) for r in results
     ]
     for before, after in zip(results, again):
-        assert after.training["best_epoch"] == before.training["best_epoch"], before.spec.name
+        assert after.training.best_epoch == before.training.best_epoch, before.spec.name
         assert after.valid_macro_f1 == before.valid_macro_f1 and after.predictions == before.predictions
         assert after.test_predictions == before.test_predictions and len(after.test_predictions) == len(splits.test)
     assert track2.select_best(again, tmp_path).spec.name == track2.select_best(results, root).spec.name
@@ -242,13 +242,13 @@ def test_stage_two_starts_from_the_saved_stage_one_model(tiny_run):
     root, splits, results = tiny_run
     stage1_dir = track2.stage1_dir(root, "tiny-seq2seq") / track2.MODEL_DIR
     final_dir = root / "inc" / track2.MODEL_DIR
-    assert results[2].stage1["carer_train_lines"] == 96
+    assert results[2].stage1.carer_train_lines == 96
     floors = [track2_floors.majority_floor(*train_validation_split(splits.train), splits.dev)]
     record = Track2Record.build(results, floors, results[2], None)
     assert sorted(record.training) == ["track2_carer_stage_tiny-seq2seq", "track2_cls", "track2_gen", "track2_inc"]
-    assert record.training["track2_carer_stage_tiny-seq2seq"]["steps"] > 0
-    assert record.training["track2_cls"]["samples_per_second"] > 0
-    assert record.selected == "inc" and record.families["inc"]["incremental"]
+    assert record.training["track2_carer_stage_tiny-seq2seq"].steps > 0
+    assert record.training["track2_cls"].samples_per_second > 0
+    assert record.selected == "inc" and record.families["inc"].incremental
     stage1_model, stage1_tok = models.load_model(str(stage1_dir), "seq2seq")
     final_model, final_tok = models.load_model(str(final_dir), "seq2seq")
     # A fresh tiny model would train its own tokenizer on the WASSA essays; stage 2 kept stage 1's.
@@ -460,7 +460,7 @@ def test_a_pooled_classifier_trains_saves_and_loads_back_the_same_predictions(mo
     fit, valid = train_validation_split(splits.train)
     cfg = TrainingConfig.from_params({"model": "tiny-encoder", **TINY, "precision": "fp32"})
     model, tok, valid_f1, record = train_classifier(cfg, fit, valid, tmp_path, pooling=pooling)
-    assert model.pooling == pooling and 0 <= valid_f1 <= 1 and record["stopped_by"] == "cap"
+    assert model.pooling == pooling and 0 <= valid_f1 <= 1 and record.stopped_by == "cap"
     essays = list(splits.dev["essay"])
     loaded = PooledClassifier.load(tmp_path / "model")
     assert loaded.pooling == pooling and loaded.config.id2label[0] == EMOTIONS[0]
@@ -513,8 +513,8 @@ def test_label_scoring_evaluation_drives_early_stopping(monkeypatch, mock_2022, 
     fit, valid = train_validation_split(load_splits(mock_2022).train)
     cfg = TrainingConfig.from_params({"model": "tiny-seq2seq", **TINY, "epochs": 6, "early_stopping_patience": 2})
     _, _, _, record = generation.train_generator(cfg, fit.head(32), valid.head(16), tmp_path / "g", label="g")
-    assert (record["epochs_run"], record["best_epoch"], record["stopped_by"]) == (4, 2, "patience")
-    assert record["validation_by_epoch"] == [0.1, 0.3, 0.2, 0.25]
+    assert (record.epochs_run, record.best_epoch, record.stopped_by) == (4, 2, "patience")
+    assert record.validation_by_epoch == [0.1, 0.3, 0.2, 0.25]
 
 
 def test_one_shared_carer_stage_serves_every_seed_of_a_record(mock_2022, mock_carer, tmp_path, monkeypatch, caplog):

@@ -260,6 +260,6 @@ def test_early_stopping_ends_after_patience_epochs_without_improvement_and_keeps
     record = train(trainer, cfg, tmp_path, resume=False)
     best = trainer.state.best_model_checkpoint
     assert best.endswith(f"checkpoint-{2 * expected['best_epoch']}")  # 2 steps an epoch: the best epoch's weights
-    assert {k: record[k] for k in expected} == expected
-    assert record["validation_by_epoch"] == scripted[: expected["epochs_run"]]
-    assert record["trained_at"] == git_commit() and len(record["trained_at"]) >= 7
+    assert {k: getattr(record, k) for k in expected} == expected
+    assert record.validation_by_epoch == scripted[: expected["epochs_run"]]
+    assert record.trained_at == git_commit() and len(record.trained_at) >= 7

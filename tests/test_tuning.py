@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
+from conftest import training_record
 
 from wassa_lib.evaluation import tuning
+from wassa_lib.evaluation.records import ModelEntry
 from wassa_lib.runner.params import RunError, check_params, load_params
 from wassa_lib.settings.layout import tuning_run_dir
 
@@ -66,6 +69,13 @@ def test_every_profile_has_a_valid_grid():
         assert tuning.points(load_params(profile)) >= 2
 
 
+def _entry(valid_macro_f1: float) -> ModelEntry:
+    scores = dict.fromkeys(("macro_f1", "micro_f1", "accuracy", "macro_precision", "micro_precision"), 0.5)
+    return ModelEntry(
+        **scores, macro_recall=0.5, micro_recall=0.5, per_class_f1={}, valid_macro_f1=valid_macro_f1, seconds=1.0
+    )
+
+
 def _finished_run(run: Path, point: int, scores: dict, probe: dict, track2: bool = True) -> None:
     """What notebooks 02 and (with ``track2``) 04 of tuning run ``point`` record."""
     variant = tuning.variant(PARAMS, point)
@@ -74,7 +84,7 @@ def _finished_run(run: Path, point: int, scores: dict, probe: dict, track2: bool
     (run / "manifest.json").write_text(
         json.dumps({"params": {**PARAMS, **variant}, "notebooks": {name: {"status": "done"} for name in notebooks}})
     )
-    curve = lambda best: {"validation_by_epoch": [best - 0.1, best], "best_epoch": 2}  # noqa: E731
+    curve = lambda best: asdict(training_record(validation_by_epoch=[best - 0.1, best], best_epoch=2))  # noqa: E731
     (run / "metrics" / "02_track1_finetune.json").write_text(
         json.dumps(
             {
@@ -92,7 +102,7 @@ def _finished_run(run: Path, point: int, scores: dict, probe: dict, track2: bool
     (run / "metrics" / "04_track2.json").write_text(
         json.dumps(
             {
-                "models": {name: {"valid_macro_f1": scores[name]} for name in ("clf", "gen")},
+                "models": {name: asdict(_entry(scores[name])) for name in ("clf", "gen")},
                 "training": {f"track2_{name}": curve(scores[name]) for name in ("clf", "gen")},
             }
         )

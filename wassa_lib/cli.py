@@ -9,6 +9,25 @@ from collections.abc import Sequence
 from wassa_lib.runner import run
 
 
+def _add_bench_parsers(sub) -> None:
+    """``bench`` (time a profile) and ``bench-numbers`` (what moved between two benchmarked commits)."""
+    p_bench = sub.add_parser("bench", help="run a profile and write outputs/<profile>/benchmark.json")
+    p_bench.add_argument("--profile", default="cpu")
+    p_bench.add_argument("--no-run", action="store_true", help="reuse the profile's finished run")
+    p_bench.add_argument(
+        "--params", action="append", default=[], metavar="FILE", help="a YAML file laid over the profile (repeatable)"
+    )
+    p_bench.add_argument("--output-dir", help="run folder (default: outputs/<profile>)")
+    p_bench.add_argument("--data-dir", help="WASSA data directory (default: $WASSA_DATA_DIR, else data/wassa2021)")
+    p_numbers = sub.add_parser(
+        "bench-numbers",
+        help="every Table-2/4 number of two benchmarked runs (one seed each, two commits) side by side",
+    )
+    p_numbers.add_argument("run", help="the benchmarked run folder of the newer commit")
+    p_numbers.add_argument("baseline", help="the benchmarked run folder of the older commit")
+    p_numbers.add_argument("--output", default="outputs/cpu/benchmark_numbers.csv", help="the CSV to write")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m wassa_lib", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -57,14 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_pred.add_argument("--run", required=True, help="a finished run folder, e.g. outputs/cpu")
     p_pred.add_argument("--output", help="where to write (default: <input>.predictions.csv beside the input)")
     p_pred.add_argument("--overwrite", action="store_true", help="replace an existing output file")
-    p_bench = sub.add_parser("bench", help="run a profile and write outputs/<profile>/benchmark.json")
-    p_bench.add_argument("--profile", default="cpu")
-    p_bench.add_argument("--no-run", action="store_true", help="reuse the profile's finished run")
-    p_bench.add_argument(
-        "--params", action="append", default=[], metavar="FILE", help="a YAML file laid over the profile (repeatable)"
-    )
-    p_bench.add_argument("--output-dir", help="run folder (default: outputs/<profile>)")
-    p_bench.add_argument("--data-dir", help="WASSA data directory (default: $WASSA_DATA_DIR, else data/wassa2021)")
+    _add_bench_parsers(sub)
     p_train = sub.add_parser(
         "train",
         help="one fine-tuning of a profile (track1:<score>, track2:<model>, "
@@ -128,6 +140,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 output_dir=args.output_dir,
                 layers=args.params,
             )
+        except RunError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        return 0
+    if args.command == "bench-numbers":
+        from wassa_lib.runner.bench_numbers import write_number_changes
+        from wassa_lib.runner.run import RunError
+
+        try:
+            print(f"wrote {write_number_changes(args.run, args.baseline, args.output)}")
         except RunError as err:
             print(f"error: {err}", file=sys.stderr)
             return 1

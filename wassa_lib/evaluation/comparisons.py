@@ -6,6 +6,7 @@ of every seed predicted the test essays and the test file has emotion gold, on t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from wassa_lib.evaluation.claims import Comparison
-from wassa_lib.evaluation.records import Track2Record
+from wassa_lib.evaluation.records import FamilyEntry, Track2Record
 from wassa_lib.scoring.paper import PAPER_EFFECTS
 from wassa_lib.scoring.scorer import macro_f1, pearson
 from wassa_lib.settings.layout import track1_dir, track2_dir
@@ -141,17 +142,12 @@ def track1(runs: dict[int, Path]) -> list[Comparison]:
     return out
 
 
-def _person_twin(specs: dict[str, dict], name: str) -> str | None:
+def _person_twin(specs: dict[str, FamilyEntry], name: str) -> str | None:
     """The row that differs from the person-feature row ``name`` only by reading essays alone."""
-    if not specs[name].get("person_features"):
+    if not specs[name].person_features:
         return None
-    same = {**specs[name], "person_features": False}
-    twins = (
-        n
-        for n, f in specs.items()
-        if n != name and not f.get("person_features") and {**f, "person_features": False} == same
-    )
-    return next(twins, None)
+    same = dataclasses.replace(specs[name], person_features=False)
+    return next((n for n, f in specs.items() if n != name and f == same), None)
 
 
 def _read(folder: Path, files: tuple[str, ...]) -> pd.DataFrame:
@@ -191,18 +187,18 @@ class _Track2Runs:
         return [
             n
             for n, f in self.specs.items()
-            if f["family"] == family and f["incremental"] == incremental and not f.get("person_features")
+            if f.family == family and f.incremental == incremental and not f.person_features
         ]
 
     def best_of(self, names: list[str]) -> Callable[[int], str]:
-        return lambda s: max(names, key=lambda n: self.records[s].models[n]["valid_macro_f1"])
+        return lambda s: max(names, key=lambda n: self.records[s].models[n].valid_macro_f1)
 
     def system(self, name_of: Callable[[int], str]) -> dict[int, np.ndarray]:
         return {s: self.rows[s][name_of(s)]["predicted"].to_numpy() for s in self.rows}
 
     def best_floor(self) -> dict[int, np.ndarray]:
         names = [c for c in self.floors[next(iter(self.floors))].columns if c not in ("majority class", "split")]
-        pick = {s: max(names, key=lambda n: self.records[s].floors[n]["valid_macro_f1"]) for s in self.floors}
+        pick = {s: max(names, key=lambda n: self.records[s].floors[n].valid_macro_f1) for s in self.floors}
         return {s: self.floors[s][pick[s]].to_numpy() for s in self.floors}
 
     def compare(self, claim, a_name, a, b_name, b, paper=None) -> Comparison:
@@ -226,7 +222,7 @@ def track2(runs: dict[int, Path]) -> list[Comparison]:
             )
         )
     for name in t2.family("generation", True):
-        base = next((n for n in generation if t2.specs[n]["base"] == t2.specs[name]["base"]), None)
+        base = next((n for n in generation if t2.specs[n].base == t2.specs[name].base), None)
         if base:
             out.append(
                 t2.compare(

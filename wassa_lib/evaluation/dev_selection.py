@@ -38,16 +38,17 @@ def _per_seed(run: Path) -> list[dict]:
     track1 = Track1Record.load(run).training
     for score in SCORES:
         record = track1[f"track1_{score}"]
-        dev = record["dev_by_epoch"]
-        if len(dev) != record["epochs_run"]:  # a training resumed before its dev scores were checkpointed
+        kept = record.kept_dev()
+        if kept is None:  # a training resumed before its dev scores were checkpointed
             continue
+        dev = record.dev_by_epoch or []
         authors = int(np.argmax([d["batch_mean_pearson"] for d in dev]))
         rows.append(
             {
                 "choice": f"Track-1 {score} encoder epoch (its head's dev Pearson)",
                 "kit_way": "best validation epoch",
                 "authors_way": "best dev epoch (mean of per-batch Pearson)",
-                "kit_dev": dev[record["best_epoch"] - 1]["pearson"],
+                "kit_dev": kept["pearson"],
                 "authors_dev": dev[authors]["pearson"],
             }
         )
@@ -64,9 +65,10 @@ def _per_seed(run: Path) -> list[dict]:
     track2 = Track2Record.load(run)
     selected = track2.selected
     record = track2.training[f"track2_{selected}"]
-    dev = [d["macro_f1"] for d in record["dev_by_epoch"]]
-    kept = dev[record["best_epoch"] - 1] if len(dev) == record["epochs_run"] else None
-    if kept is not None:
+    dev = [d["macro_f1"] for d in record.dev_by_epoch or []]
+    kept_scores = record.kept_dev()
+    if kept_scores is not None:
+        kept = kept_scores["macro_f1"]
         rows.append(
             {
                 "choice": "Track-2 epoch of the selected model (dev macro-F1)",
@@ -93,7 +95,7 @@ def _per_seed(run: Path) -> list[dict]:
                 "choice": "Track-2 predictions of the selected model (dev macro-F1)",
                 "kit_way": "label scoring",
                 "authors_way": "free generation, invalid counted as neutral",
-                "kit_dev": track2.models[selected]["macro_f1"],
+                "kit_dev": track2.models[selected].macro_f1,
                 "authors_dev": macro_f1(predictions["gold"].to_numpy(), np.asarray(free)),
             }
         )

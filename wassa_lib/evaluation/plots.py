@@ -18,6 +18,7 @@ import seaborn as sns
 
 from wassa_lib.data.wassa import EMOTIONS, Splits
 from wassa_lib.evaluation.seed_table import mean_of, sd_of, seed_columns
+from wassa_lib.hf.training_record import TrainingRecord
 
 logger = logging.getLogger(__name__)
 
@@ -47,17 +48,16 @@ def show(fig: plt.Figure, figures_dir: Path, name: str) -> None:
     logger.info("figure saved: %s", path)
 
 
-def validation_curves(curves: dict[str, dict], metric: str) -> plt.Figure:
+def validation_curves(curves: dict[str, TrainingRecord], metric: str) -> plt.Figure:
     """The validation ``metric`` after each epoch of every fine-tuned model (``curves``: name → its training
-    record with ``validation_by_epoch``, ``best_epoch`` and ``stopped_by``); the kept epoch ringed, and the
-    legend says whether patience or the cap of epochs ended the training."""
+    record); the kept epoch ringed, and the legend says whether patience or the cap of epochs ended the
+    training."""
     fig, ax = plt.subplots(figsize=(11, 4))
     for name, record in curves.items():
-        curve = record["validation_by_epoch"]
+        curve, best = record.validation_by_epoch, record.best_epoch
         epochs = range(1, len(curve) + 1)
-        stop = record.get("stopped_by", "cap")
-        (line,) = ax.plot(epochs, curve, marker="o", label=f"{name} (kept {record['best_epoch']}, stopped by {stop})")
-        best = record["best_epoch"]
+        stop = record.stopped_by or "the fixed epochs"
+        (line,) = ax.plot(epochs, curve, marker="o", label=f"{name} (kept {best}, stopped by {stop})")
         ax.scatter([best], [curve[best - 1]], s=160, facecolors="none", edgecolors=line.get_color(), zorder=3)
     ax.set(
         title=f"Validation {metric} after each epoch (ringed: the epoch kept)",
@@ -67,6 +67,36 @@ def validation_curves(curves: dict[str, dict], metric: str) -> plt.Figure:
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the curves, never on them
     fig.tight_layout()
+    return fig
+
+
+def validation_curves_over_seeds(curves: dict[int, dict[str, TrainingRecord]]) -> plt.Figure:
+    """Every fine-tuning's validation score after each epoch in every seed (``curves``: seed → name → its
+    training record): one panel per model, one line per seed, the kept epoch ringed."""
+    names = list(dict.fromkeys(name for by_name in curves.values() for name in by_name))
+    columns = min(4, len(names))
+    rows = -(-len(names) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 2.8 * rows), squeeze=False)
+    colours = dict(zip(curves, sns.color_palette(n_colors=len(curves)), strict=True))
+    for ax, name in zip(axes.flat, names, strict=False):
+        for seed, by_name in curves.items():
+            record = by_name.get(name)
+            if record is None or not record.validation_by_epoch:
+                continue
+            curve, best = record.validation_by_epoch, record.best_epoch
+            ax.plot(range(1, len(curve) + 1), curve, marker=".", color=colours[seed], label=f"seed {seed}")
+            if best:
+                ax.scatter([best], [curve[best - 1]], s=90, facecolors="none", edgecolors=colours[seed], zorder=3)
+        track = "Pearson" if name.startswith("track1") else "macro-F1"
+        ax.set_title(name.removeprefix("track1_").removeprefix("track2_"), fontsize="small")
+        ax.set(xlabel="epoch", ylabel=f"validation {track}")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    for ax in axes.flat[len(names) :]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
+    fig.suptitle("Validation score after each epoch, every seed (ringed: the epoch kept)")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
 

@@ -12,23 +12,22 @@ from typing import ClassVar
 import pandas as pd
 
 from wassa_lib.data.wassa import SCORES
+from wassa_lib.hf.training_record import TrainingRecord, training_map
 from wassa_lib.scoring.scorer import pearson
 from wassa_lib.scoring.tables import Record
 from wassa_lib.settings.layout import metrics_dir
+from wassa_lib.settings.typed import from_fields
+from wassa_lib.track2.training import CarerStage, stage1_key
 
 
-def _commit(record: dict) -> str:
-    return str(record["trained_at"])[:7] if record.get("trained_at") else "an unrecorded commit"
-
-
-def stopping_lines(curves: dict[str, dict]) -> str:
+def stopping_lines(curves: dict[str, TrainingRecord]) -> str:
     """One line per fine-tuning record of ``curves`` (by name), read from the saved record whether the model was
     trained now or read back: the validation score after each epoch, the epoch kept, the epochs run, the cap,
     what stopped the training (patience or the cap), its training time and the commit that trained it."""
     return "\n".join(
-        f"{name}: validation {' '.join(f'{v:.3f}' for v in r['validation_by_epoch'])}; kept epoch {r['best_epoch']} "
-        f"of {r['epochs_run']} run (cap {r['epochs']:g}), stopped by {r['stopped_by']}; "
-        f"{r.get('train_seconds', float('nan')):.0f} s, trained at {_commit(r)}"
+        f"{name}: validation {' '.join(f'{v:.3f}' for v in r.validation_by_epoch)}; kept epoch {r.best_epoch} "
+        f"of {r.ran} run (cap {r.epochs:g}), stopped by {r.stopped_by or 'the fixed epochs'}; "
+        f"{r.train_seconds:.0f} s, trained at {r.commit}"
         for name, r in curves.items()
     )
 
@@ -53,8 +52,11 @@ class Track1Record(Record):
     carried_by_pooling: dict[str, float]
     model: str
     essays: dict[str, int]
-    training: dict[str, dict]
+    training: dict[str, TrainingRecord]
     joint_validation_pearson: float | None = None
+
+    def __post_init__(self) -> None:
+        self.training = training_map(self.training, self.NOTEBOOK)
 
     @classmethod
     def build(
@@ -81,9 +83,10 @@ class Track1Record(Record):
             }
             for score in SCORES
         ]
-        training = {f"track1_{score}": models[score].training for score in SCORES}
-        if joint is not None:
-            training["track1_joint"] = joint.training
+        tuned = {f"track1_{score}": models[score] for score in SCORES} | (
+            {} if joint is None else {"track1_joint": joint}
+        )
+        training = {name: t.training for name, t in tuned.items() if t.training is not None}
         return cls(
             encoders=rows,
             pooling=pooling,
@@ -99,6 +102,69 @@ class Track1Record(Record):
         return pd.DataFrame(self.encoders)
 
 
+@dataclass(frozen=True)
+class DevScores:
+    """A Table-4 row's dev scores as the official scorer gives them (the keys of
+    :class:`~wassa_lib.scoring.scorer.EmotionScores`), and its validation macro-F1."""
+
+    macro_f1: float
+    micro_f1: float
+    accuracy: float
+    macro_precision: float
+    micro_precision: float
+    macro_recall: float
+    micro_recall: float
+    per_class_f1: dict[str, float]
+    valid_macro_f1: float
+
+
+@dataclass(frozen=True)
+class ModelEntry(DevScores):
+    """A fine-tuned model of Table 4: its scores, its time, its invalid free generations (generation rows) and
+    its CARER stage (incremental rows)."""
+
+    seconds: float
+    invalid_generations: int | None = None
+    stage1: CarerStage | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict, where: str) -> ModelEntry:
+        stage1 = data.get("stage1") and CarerStage.from_dict(data["stage1"], f"{where}: stage1")
+        return from_fields(cls, data, where, stage1=stage1)
+
+
+@dataclass(frozen=True)
+class FloorEntry(DevScores):
+    """A floor of Table 4 (majority class, TF-IDF, frozen embeddings): its scores and the setting validation
+    chose."""
+
+    setting: str
+
+    @classmethod
+    def from_dict(cls, data: dict, where: str) -> FloorEntry:
+        return from_fields(cls, data, where)
+
+
+@dataclass(frozen=True)
+class FamilyEntry:
+    """What a Table-4 model is: its family, whether it has a CARER stage, its base model, person features."""
+
+    family: str
+    incremental: bool
+    base: str
+    person_features: bool = False
+
+    @classmethod
+    def from_dict(cls, data: dict, where: str) -> FamilyEntry:
+        return from_fields(cls, data, where)
+
+
+def _typed(entries: dict, cls: type, where: str) -> dict:
+    return {
+        name: e if isinstance(e, cls) else cls.from_dict(e, f"{where}: {name}") for name, e in (entries or {}).items()
+    }
+
+
 @dataclass
 class Track2Record(Record):
     """Notebook 04: every model's dev scores and validation macro-F1, the floors, the model carried to test, the
@@ -108,22 +174,26 @@ class Track2Record(Record):
     majority_macro_f1: float
     selected: str
     selected_by: str
-    families: dict[str, dict]
-    floors: dict[str, dict]
-    models: dict[str, dict]
+    families: dict[str, FamilyEntry]
+    floors: dict[str, FloorEntry]
+    models: dict[str, ModelEntry]
     stage1_carer_test: list[dict]
-    training: dict[str, dict]
+    training: dict[str, TrainingRecord]
+
+    def __post_init__(self) -> None:
+        self.families = _typed(self.families, FamilyEntry, f"{self.NOTEBOOK}: families")
+        self.floors = _typed(self.floors, FloorEntry, f"{self.NOTEBOOK}: floors")
+        self.models = _typed(self.models, ModelEntry, f"{self.NOTEBOOK}: models")
+        self.training = training_map(self.training, self.NOTEBOOK)
 
     @classmethod
     def build(cls, results: Sequence, floors: Sequence, best, stage1_table: pd.DataFrame | None) -> Track2Record:
         """From notebook 04's ``results`` (:class:`wassa_lib.track2.ModelResult`), its ``floors`` (the majority
         class first), the selected result ``best`` and the CARER-test table."""
-        from wassa_lib.track2.training import stage1_key
-
         training = {}
         for r in results:
-            if r.stage1 and r.stage1.get("training"):
-                training[stage1_key(r.spec.model)] = r.stage1["training"]
+            if r.stage1 and r.stage1.training:
+                training[stage1_key(r.spec.model)] = r.stage1.training
             if r.training:
                 training[f"track2_{r.spec.name}"] = r.training
         return cls(
@@ -131,23 +201,18 @@ class Track2Record(Record):
             selected=best.spec.name,
             selected_by="validation macro-F1",
             families={
-                r.spec.name: {
-                    "family": r.spec.family,
-                    "incremental": r.spec.incremental,
-                    "base": r.spec.model,
-                    "person_features": r.spec.person_features,
-                }
+                r.spec.name: FamilyEntry(r.spec.family, r.spec.incremental, r.spec.model, r.spec.person_features)
                 for r in results
             },
-            floors={f.name: {"setting": f.setting, "valid_macro_f1": f.valid_score, **f.scores} for f in floors},
+            floors={f.name: FloorEntry(**f.scores, valid_macro_f1=f.valid_score, setting=f.setting) for f in floors},
             models={
-                r.spec.name: {
+                r.spec.name: ModelEntry(
                     **r.scores,
-                    "invalid_generations": r.invalid_generations,
-                    "valid_macro_f1": r.valid_macro_f1,
-                    "seconds": r.seconds,
-                    "stage1": r.stage1,
-                }
+                    valid_macro_f1=r.valid_macro_f1,
+                    seconds=r.seconds,
+                    invalid_generations=r.invalid_generations,
+                    stage1=r.stage1,
+                )
                 for r in results
             },
             stage1_carer_test=[] if stage1_table is None else stage1_table.to_dict("records"),
@@ -155,10 +220,10 @@ class Track2Record(Record):
         )
 
 
-def training_records(run_dir: Path) -> dict[str, dict]:
+def training_records(run_dir: Path) -> dict[str, TrainingRecord]:
     """Every fine-tuning's training record (curve, kept epoch, costs, ``trained_at``) that the notebooks of
     ``run_dir`` saved, by name (the ``training`` entries of ``metrics/*.json``)."""
     found = {}
     for path in sorted(metrics_dir(run_dir).glob("*.json")):
-        found.update(json.loads(path.read_text(encoding="utf-8")).get("training", {}))
+        found.update(training_map(json.loads(path.read_text(encoding="utf-8")).get("training"), str(path)))
     return found

@@ -156,23 +156,33 @@ def _paper_table2(system: str) -> float:
     return TABLE2.get(names.get(system, ""), {}).get("average", np.nan)
 
 
+def _curves(runs: dict[int, Path]) -> dict:
+    """Every fine-tuning's training record of every seed run, by seed and name."""
+    from wassa_lib.evaluation.records import Track1Record, Track2Record
+
+    return {seed: {**Track1Record.load(run).training, **Track2Record.load(run).training} for seed, run in runs.items()}
+
+
+def stopping_name(name: str) -> str:
+    """How ``stopping.csv`` names a fine-tuning of a run's records: without its track's prefix."""
+    return name.removeprefix("track1_").removeprefix("track2_")
+
+
 def stopping(runs: dict[int, Path]) -> pd.DataFrame:
     """Where every fine-tuning of every seed stopped: ``kept/run`` (the epoch kept, the epochs run) per seed, and
     the seeds in which the cap of epochs, not patience, ended it."""
-    from wassa_lib.evaluation.records import Track1Record, Track2Record
+    from wassa_lib.hf.training_record import CAP
 
-    rows = []
-    for seed, run in runs.items():
-        for record in (Track1Record.load(run), Track2Record.load(run)):
-            for name, training in record.training.items():
-                rows.append(
-                    {
-                        "model": name.removeprefix("track1_").removeprefix("track2_"),
-                        "seed": seed,
-                        "kept/run": f"{training['best_epoch']}/{training['epochs_run']}",
-                        "cap": training["stopped_by"] == "cap",
-                    }
-                )
+    rows = [
+        {
+            "model": stopping_name(name),
+            "seed": seed,
+            "kept/run": f"{training.best_epoch}/{training.ran}",
+            "cap": training.stopped_by == CAP,
+        }
+        for seed, by_name in _curves(runs).items()
+        for name, training in by_name.items()
+    ]
     frame = pd.DataFrame(rows)
     wide = frame.pivot_table(index="model", columns="seed", values="kept/run", aggfunc="first", sort=False)
     wide.columns = [f"seed {c}: kept/run" for c in wide.columns]
@@ -215,6 +225,7 @@ def write(
             figures_dir(out),
             "table4_seeds",
         )
+        plots.show(plots.validation_curves_over_seeds(_curves(runs)), figures_dir(out), "validation_curves_seeds")
     shown["dev_selection"] = dev_selection.dev_selection(runs)
     shown["claims"] = pd.concat(
         [claims.claims(comparisons.all_claims(runs), n_resamples), dev_selection.claim_rows(shown["dev_selection"])],

@@ -20,10 +20,14 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
+from wassa_lib.evaluation.records import Track1Record, Track2Record
 from wassa_lib.settings.layout import manifest_path, metrics_path, tuning_run_dir
+
+R = TypeVar("R", Track1Record, Track2Record)
 
 FAMILIES = ("track1", "classification", "generation")
 NOTEBOOKS = ("01", "02", "04")
@@ -71,14 +75,14 @@ def variant(params: dict, point: int) -> dict:
     return {"track1_training": track1, "track2_models": models, "track1_multitask": False}
 
 
-def _read(run: Path, name: str) -> dict:
-    path = metrics_path(run, name)
+def _read(run: Path, record: type[R]) -> R:
+    path = metrics_path(run, record.NOTEBOOK)
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} not found: tuning run {run.name} did not finish (run "
             "`python -m wassa_lib run --profile <profile> --tune --resume`)"
         )
-    return json.loads(path.read_text(encoding="utf-8"))
+    return record.load(run)
 
 
 def tuning_runs(run_dir: str | Path, n_points: int) -> dict[int, Path]:
@@ -102,9 +106,9 @@ def _rows(point: int, run: Path) -> list[dict]:
     """One row per system of tuning run ``point``: its learning rate, validation score and kept epoch. A run
     of notebooks 01 and 02 alone (``--tune --only 01 02``) gives the Track-1 row only."""
     params = _run_params(run)
-    encoders = _read(run, "02_track1_finetune")
-    trained = [encoders["training"][f"track1_{score}"] for score in ("empathy", "distress")]
-    carried = encoders["carried_by_pooling"]
+    encoders = _read(run, Track1Record)
+    trained = [encoders.training[f"track1_{score}"] for score in ("empathy", "distress")]
+    carried = encoders.carried_by_pooling
     rows = [
         {
             "track": 1,
@@ -114,18 +118,18 @@ def _rows(point: int, run: Path) -> list[dict]:
             "value": params["track1_training"]["learning_rate"],
             "metric": CARRIED_METRIC + ", best pooling",
             "validation": max(carried.values()),
-            "best_epoch": "/".join(str(record.get("best_epoch")) for record in trained),
-            "validation_by_epoch": json.dumps([record.get("validation_by_epoch") for record in trained]),
+            "best_epoch": "/".join(str(record.best_epoch) for record in trained),
+            "validation_by_epoch": json.dumps([record.validation_by_epoch for record in trained]),
             "point": point,
             "carried_by_pooling": carried,
         }
     ]
     if not any(name.startswith("04") for name in _manifest(run)["notebooks"]):
         return rows
-    track2 = _read(run, "04_track2")
+    track2 = _read(run, Track2Record)
     for entry in params["track2_models"]:
         name = entry["name"]
-        record = track2["training"].get(f"track2_{name}", {})
+        record = track2.training.get(f"track2_{name}")
         rows.append(
             {
                 "track": 2,
@@ -134,9 +138,9 @@ def _rows(point: int, run: Path) -> list[dict]:
                 "setting": "learning_rate",
                 "value": entry["training"]["learning_rate"],
                 "metric": "validation macro-F1",
-                "validation": track2["models"][name]["valid_macro_f1"],
-                "best_epoch": str(record.get("best_epoch")),
-                "validation_by_epoch": json.dumps(record.get("validation_by_epoch")),
+                "validation": track2.models[name].valid_macro_f1,
+                "best_epoch": str(record and record.best_epoch),
+                "validation_by_epoch": json.dumps(record and record.validation_by_epoch),
                 "point": point,
             }
         )

@@ -9,6 +9,7 @@ a resumed run trains such a model again.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -60,9 +61,17 @@ def check_record(record_path: Path) -> dict:
     return record
 
 
+def _fields(value: object) -> dict:
+    """A typed record as JSON sees it: its fields."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def write_record(path: Path, record: dict) -> None:
-    """Write ``record`` as JSON through a temporary name and a rename: a cut write leaves no record."""
+    """Write ``record`` as JSON (typed records inside it as their fields) through a temporary name and a rename:
+    a cut write leaves no record."""
     path = Path(path)
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    partial.write_text(json.dumps(record, indent=2, default=_fields) + "\n", encoding="utf-8")
     os.replace(partial, path)

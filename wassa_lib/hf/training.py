@@ -23,6 +23,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from wassa_lib.hf.callbacks import DevMonitor, TrainingAttention
 from wassa_lib.hf.saved import CHECKPOINTS, DamagedModelError, check_files
+from wassa_lib.hf.training_record import CAP, PATIENCE, TrainingRecord
 from wassa_lib.settings.configs import TrainingConfig
 
 logger = logging.getLogger(__name__)
@@ -322,8 +323,9 @@ def reusable_record(path: Path, settings: dict, same_commit: bool = False) -> di
 
 
 def stopped_by(epochs_run: int, cfg: TrainingConfig) -> str:
-    """``patience`` where early stopping ended the training before ``cfg.epochs``, else ``cap`` (every epoch ran)."""
-    return "patience" if cfg.early_stopping_patience and epochs_run < int(np.ceil(cfg.epochs)) else "cap"
+    """:data:`PATIENCE` where early stopping ended the training before ``cfg.epochs``, else :data:`CAP` (every
+    epoch ran)."""
+    return PATIENCE if cfg.early_stopping_patience and epochs_run < int(np.ceil(cfg.epochs)) else CAP
 
 
 def train(
@@ -333,16 +335,12 @@ def train(
     resume: bool,
     label: str = "",
     dev_score: Callable[[torch.nn.Module], dict[str, float]] | None = None,
-) -> dict:
+) -> TrainingRecord:
     """``trainer.train()`` (from the last complete checkpoint when resuming), with progress logged under
-    ``label``, stopped early where ``cfg.early_stopping_patience`` is set; returns the validation metric
-    after each epoch, the epoch kept, whether patience or the cap of epochs ended it, the commit it was trained
-    at (``trained_at``, which stays with the saved model when a later run reads it back) with the resolved
-    training settings (``settings``: rate, cap, patience, batch, max length, precision, seed), and what it
-    cost: optimiser
-    steps, seconds, essays per second, the split of the time
-    into training steps, validation passes and checkpoint saves, the achieved training FLOP/s and, on a
-    GPU, the peak memory it allocated. ``dev_score`` adds ``dev_by_epoch`` (:class:`DevMonitor`)."""
+    ``label``, stopped early where ``cfg.early_stopping_patience`` is set; returns its
+    :class:`~wassa_lib.hf.training_record.TrainingRecord`: the validation metric after each epoch, the epoch kept,
+    what ended it, the commit and resolved settings it was trained with, and what it cost. ``dev_score`` adds
+    ``dev_by_epoch`` (:class:`DevMonitor`)."""
     from wassa_lib.hf.costs import CostBreakdown, training_flops
     from wassa_lib.hf.progress import TrainingProgress
     from wassa_lib.settings.provenance import git_commit
@@ -372,32 +370,29 @@ def train(
     metric = f"eval_{trainer.args.metric_for_best_model}"
     curve = [round(float(entry[metric]), 4) for entry in trainer.state.log_history if metric in entry]
     best = (np.argmax if trainer.args.greater_is_better else np.argmin)(curve) if curve else None
-    cost = {
-        "model": cfg.model,
-        "steps": output.global_step,
-        "epochs": cfg.epochs,
-        "train_seconds": round(output.metrics["train_runtime"], 1),
-        "samples_per_second": round(output.metrics["train_samples_per_second"], 2),
-        "tokens": int(tokens),
+    return TrainingRecord(
+        model=cfg.model,
+        steps=output.global_step,
+        epochs=cfg.epochs,
+        train_seconds=round(output.metrics["train_runtime"], 1),
+        samples_per_second=round(output.metrics["train_samples_per_second"], 2),
+        tokens=int(tokens),
         **costs.summary(
             output.metrics["train_runtime"], output.global_step, training_flops(trainer.model, int(tokens))
         ),
-        "world_size": trainer.args.world_size,
-        "per_process_batch_size": trainer.args.per_device_train_batch_size,
-        "gradient_accumulation_steps": trainer.args.gradient_accumulation_steps,
-        "global_batch_size": trainer.args.per_device_train_batch_size
+        world_size=trainer.args.world_size,
+        per_process_batch_size=trainer.args.per_device_train_batch_size,
+        gradient_accumulation_steps=trainer.args.gradient_accumulation_steps,
+        global_batch_size=trainer.args.per_device_train_batch_size
         * trainer.args.gradient_accumulation_steps
         * trainer.args.world_size,
-        "essays_per_process_per_epoch": -(-len(trainer.train_dataset) // trainer.args.world_size),
-        "validation_by_epoch": curve,
-        "best_epoch": None if best is None else int(best) + 1,
-        "epochs_run": len(curve),
-        "stopped_by": stopped_by(len(curve), cfg),
-        "trained_at": git_commit(),
-        "settings": cfg.settings(),
-    }
-    if monitor is not None:
-        cost["dev_by_epoch"] = DevMonitor.by_epoch(trainer.state.log_history)
-    if cuda:
-        cost["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
-    return cost
+        essays_per_process_per_epoch=-(-len(trainer.train_dataset) // trainer.args.world_size),
+        validation_by_epoch=curve,
+        best_epoch=None if best is None else int(best) + 1,
+        epochs_run=len(curve),
+        stopped_by=stopped_by(len(curve), cfg),
+        trained_at=git_commit(),
+        settings=cfg.settings(),
+        dev_by_epoch=None if monitor is None else DevMonitor.by_epoch(trainer.state.log_history),
+        peak_gpu_mb=round(torch.cuda.max_memory_allocated() / 2**20, 1) if cuda else None,
+    )

@@ -16,12 +16,12 @@ import pandas as pd
 from wassa_lib.evaluation.claims import LARGER, NO_PAPER_NUMBER, SMALLER, UNDECIDED
 from wassa_lib.evaluation.records import Track2Record, training_records
 from wassa_lib.evaluation.seed_table import seed_column
+from wassa_lib.evaluation.seeds import stopping_name
+from wassa_lib.reporting.performance_page import benchmark_block, layers_of, schedule
 from wassa_lib.reporting.results_page import dev_selection_line, erroneous_line, results_page
 from wassa_lib.reporting.run_record import Run, machine_cores, plus_minus
-from wassa_lib.runner.record import RecordSummary
 from wassa_lib.scoring.paper import TABLE4
 from wassa_lib.settings.configs import REPO_ROOT
-from wassa_lib.settings.layout import metrics_path
 from wassa_lib.track1.table2_record import Table2Record
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def _carried_scores(run: Run) -> list[tuple[int, str, float]]:
     """``(seed, model, dev macro-F1)`` of the Track-2 model each seed carried to test."""
     if not run.has("choice_seeds"):
         record = Track2Record.load(run.dir)
-        return [(run.seeds[0], record.selected, record.models[record.selected]["macro_f1"])]
+        return [(run.seeds[0], record.selected, record.models[record.selected].macro_f1)]
     chose = run.table("choice_seeds").astype({"track": str}).set_index("track").loc["2", "each_seed_chose"]
     t4 = run.over_seeds("table4", "macro_f1").set_index("model")
     pairs = [entry.split(":", 1) for entry in chose.split()]
@@ -80,21 +80,12 @@ def readme_block(run: Run) -> str:
     )
 
 
-def _record_summary(run: Run) -> RecordSummary | None:
-    """The run's ``metrics/record.json``, or None where ``record`` did not make it."""
-    return RecordSummary.load(run.dir) if metrics_path(run.dir, RecordSummary.NOTEBOOK).is_file() else None
-
-
-def _per_seed(made: RecordSummary, unit: str = "") -> str:
-    return ", ".join(f"seed {s} {m:.0f}{unit}" for s, m in zip(made.seeds, made.minutes_by_seed, strict=True))
-
-
 def _record_line(run: Run) -> str:
     """Which command made the record, at which commit, and what its notebooks took per seed."""
-    made = _record_summary(run)
+    made = run.record_summary()
     if made is None:
         return ""
-    per_seed = _per_seed(made)
+    per_seed = made.per_seed()
     return (
         f" This record was made by `{made.command}` (`make record`) at `{made.commit[:7]}`: {made.minutes:.0f} min "
         f"of notebooks on {machine_cores(run.manifest['machine'])} ({per_seed}), one seed after the other; "
@@ -118,13 +109,9 @@ def _claims_line(run: Run) -> str:
 
 
 def _patience(run: Run, model: str) -> int | None:
-    """The early-stopping patience the run's params gave ``model`` (a name of ``stopping.csv``)."""
-    params = run.manifest["params"]
-    if model in ("empathy", "distress", "joint"):
-        return params["track1_training"].get("early_stopping_patience")
-    entries = {e["name"]: e for e in params["track2_models"]}
-    training = entries[model]["training"] if model in entries else params["track2_incremental"].get("training", {})
-    return training.get("early_stopping_patience")
+    """The early-stopping patience ``model`` (a name of ``stopping.csv``) was trained with, as its record says."""
+    records = {stopping_name(name): record for name, record in training_records(run.dir).items()}
+    return (records[model].settings or {}).get("early_stopping_patience") if model in records else None
 
 
 def _stopping_line(run: Run) -> str:
@@ -153,165 +140,27 @@ def _stopping_line(run: Run) -> str:
     return "".join(parts) + " Every other fine-tuning was stopped by patience before the cap."
 
 
-def _minutes(bench: dict) -> str:
-    return f"{bench['total_wall_s'] / 60:.0f} min"
-
-
-def _layers(bench: dict) -> str:
-    return ", ".join(f"`params/layers/{name}`" for name in bench.get("layers") or [])
-
-
-def _schedule(bench: dict) -> str:
-    """How a benchmarked run's fine-tunings were scheduled, from their records: fixed epochs, or early stopping."""
-    records = bench["training"].values()
-    if all(not r.get("stopped_by") for r in records):
-        caps = sorted({r["epochs"] for r in records})
-        return f"{caps[0]:g} fixed epochs" if len(caps) == 1 else f"fixed epochs, {caps[0]:g} to {caps[-1]:g} by model"
-    return "early stopping"
-
-
-def _steps(training: dict) -> int:  # optimiser steps of a run's fine-tunings: what its time mostly scales with
-    return sum(int(record.get("steps") or 0) for record in training.values())
-
-
 def _time_line(run: Run) -> str:
     baseline = run.baseline()
     now, before = run.benchmark(), baseline and run.benchmark(baseline)
     if now is None:
         return ""
-    timed, recorded = _steps(now["training"]), _steps(training_records(run.dir))
+    timed, recorded = now.steps, sum(r.steps for r in training_records(run.dir).values())
     return (
-        f" One seed on {machine_cores(now['machine'])}, idle: {_minutes(now)} at "
-        f"`{now['commit'][:7]}` ({_layers(now) or 'the whole profile'}; {timed:,} optimiser steps"
+        f" One seed on {machine_cores(now.machine)}, idle: {now.minutes} at "
+        f"`{now.short_commit}` ({layers_of(now) or 'the whole profile'}; {timed:,} optimiser steps"
         + (
             f", against {recorded:,} in the recorded run's seed {run.manifest['params']['seed']})"
             if recorded != timed
             else ")"
         )
         + (
-            f", {_minutes(before)} at `{baseline}` ({_layers(before) or 'the whole profile'}, {_schedule(before)}, "
-            f"{_steps(before['training']):,} steps)"
+            f", {before.minutes} at `{baseline}` ({layers_of(before) or 'the whole profile'}, {schedule(before)}, "
+            f"{before.steps:,} steps; {before.total_wall_s / now.total_wall_s:.2f}× as long, timed in the same sitting)"
             if before
             else ""
         )
         + " ([docs/performance.md](docs/performance.md))."
-    )
-
-
-def benchmark_block(run: Run) -> str:
-    """``docs/performance.md``: the recorded run's costs, then the benchmark's wall time and memory per notebook
-    beside the baseline's, and its costs."""
-    baseline = run.baseline()
-    now, before = run.benchmark(), baseline and run.benchmark(baseline)
-    timed = _benchmark_tables(now, before, baseline) if now else "_No `benchmark.json` in this recorded run._"
-    return _record_costs(run, now) + timed
-
-
-def _per_save(entry: dict | None) -> float | None:
-    """Seconds per checkpoint save of one fine-tuning record, or None."""
-    if not entry or not entry.get("saves"):
-        return None
-    return round(entry["save_seconds"] / entry["saves"], 2)
-
-
-def _record_costs(run: Run, bench: dict | None) -> str:
-    """Where the time of the recorded run's fine-tunings went (its first seed), beside the benchmark's save cost."""
-    made, seed = _record_summary(run), run.manifest["params"]["seed"]
-    if made is None:
-        return ""
-    commit = bench["commit"][:7] if bench else None
-    rows = [
-        {
-            "model": name,
-            "epochs run / cap": f"{e.get('epochs_run')} / {e.get('epochs')}",
-            "stopped by": e.get("stopped_by"),
-            "training steps s": e.get("steps_seconds"),
-            "validation s": e.get("validation_seconds"),
-            "s per save": _per_save(e),
-            **({f"s per save at `{commit}`": _per_save(bench["training"].get(name))} if bench else {}),
-            "essays/s": e.get("samples_per_second"),
-        }
-        for name, e in training_records(run.dir).items()
-    ]
-    return "\n".join(
-        [
-            f"The recorded run, `{made.command}` at `{made.commit[:7]}` on {machine_cores(run.manifest['machine'])}: "
-            + _per_seed(made, " min")
-            + f" of notebooks. Where seed {seed}'s fine-tunings spent it (seconds)"
-            + (
-                f", with the cost of one checkpoint save beside the benchmark's at `{commit}`, which kept the "
-                "optimiser state in every checkpoint:"
-                if bench
-                else ":"
-            ),
-            "",
-            pd.DataFrame(rows).to_markdown(index=False, floatfmt=".2f"),
-            "",
-            "",
-        ]
-    )
-
-
-def _benchmark_tables(now: dict, before: dict | None, baseline: str | None) -> str:
-    """The benchmark's wall time and memory per notebook beside the baseline's, and each fine-tuning's costs."""
-    commit, layers = now["commit"][:7], _layers(now)
-    old = (before or {}).get("notebooks", {})
-    rows = [
-        {
-            "notebook": name,
-            f"wall s at `{commit}`": rec.get("wall_s"),
-            f"wall s at `{baseline}`": old.get(name, {}).get("wall_s"),
-            f"peak RSS GB at `{commit}`": round(rec.get("peak_rss_mb", 0) / 1024, 1),
-        }
-        for name, rec in now["notebooks"].items()
-    ]
-    rows.append(
-        {
-            "notebook": "all",
-            f"wall s at `{commit}`": now["total_wall_s"],
-            f"wall s at `{baseline}`": before and before["total_wall_s"],
-            f"peak RSS GB at `{commit}`": max(row[f"peak RSS GB at `{commit}`"] for row in rows),
-        }
-    )
-    models = [
-        {
-            "model": name,
-            "epochs run / cap": f"{e.get('epochs_run')} / {e.get('epochs')}",
-            "stopped by": e.get("stopped_by"),
-            "training steps s": e.get("steps_seconds"),
-            "validation s": e.get("validation_seconds"),
-            "saves s": e.get("save_seconds"),
-            "essays/s": e.get("samples_per_second"),
-            "utilisation": e.get("model_flops_utilisation"),
-        }
-        for name, e in now["training"].items()
-    ]
-    step = now["training_step"]
-    return "\n".join(
-        [
-            f"`python -m wassa_lib bench --profile {now['profile']}`, one seed: at `{commit}` "
-            + (f"with {layers}" if layers else "on the whole profile")
-            + (
-                f", and at `{baseline}` on {_layers(before) or 'its whole profile'} ({_schedule(before)})"
-                if before
-                else ""
-            )
-            + f", one after the other on the otherwise idle machine ({machine_cores(now['machine'])}, "
-            f"{now['machine'].get('gpu') or 'no GPU'}):",
-            "",
-            pd.DataFrame(rows).to_markdown(index=False, floatfmt=".1f"),
-            "",
-            f"Where each fine-tuning's time went at `{commit}` (seconds; utilisation against the "
-            f"{now['peak_flops']['value'] / 1e9:.0f} GFLOP/s {now['peak_flops']['precision']} peak measured there):",
-            "",
-            pd.DataFrame(models).to_markdown(index=False, floatfmt=".2f"),
-            "",
-            f"One training step of {step['runs'][0]['batch_size']} essays ({step['model']}): "
-            + ", ".join(
-                f"{r['padding']} padding in {r['precision']} {r['seconds_per_step']:.2f} s" for r in step["runs"]
-            )
-            + f"; `predict` {now['predict']['essays_per_second']:.1f} essays/s.",
-        ]
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from wassa_lib.evaluation.records import training_records
 from wassa_lib.reporting.run_record import Run, markdown
 
 
@@ -142,6 +143,19 @@ def _claims_section(run: Run) -> list[str]:
     ]
 
 
+def _schedule_sentence(run: Run) -> str:
+    """The cap of epochs and the patience the run's fine-tunings were trained with, from their records."""
+    records = training_records(run.dir).values()
+    caps = sorted({r.epochs for r in records})
+    patience = sorted({(r.settings or {}).get("early_stopping_patience") for r in records} - {None})
+    said = " or ".join(f"{c:g}" for c in caps)
+    return (
+        f"Every fine-tuning trains up to {said} epochs and stops once validation has not improved for "
+        + " or ".join(map(str, patience))
+        + " epochs, keeping its best epoch."
+    )
+
+
 def results_page(run: Run) -> str:
     """``docs/results.md``."""
     head = [
@@ -157,19 +171,18 @@ def results_page(run: Run) -> str:
     ]
     if run.has("stopping"):
         head += [
-            "Every fine-tuning trains up to 10 epochs and stops once validation has not improved for 2; "
-            "`kept/run` is the epoch kept and the epochs run.",
+            _schedule_sentence(run) + " `kept/run` is the epoch kept and the epochs run.",
             "",
             run.table("stopping").to_markdown(index=False),
             "",
         ]
     else:
         head += ["This run trained a fixed number of epochs, before the kit stopped on validation.", ""]
-    head += [
-        f"![validation curves, Track {t}](../outputs/cpu/figures/track{t}_validation_curves.png)"
-        for t in (1, 2)
-        if (run.dir / "figures" / f"track{t}_validation_curves.png").is_file()
-    ] + [""]
+    figures = ["validation_curves_seeds"] if run.has_figure("validation_curves_seeds") else []
+    figures = figures or [
+        f"track{t}_validation_curves" for t in (1, 2) if run.has_figure(f"track{t}_validation_curves")
+    ]
+    head += [f"![{name.replace('_', ' ')}](../outputs/cpu/figures/{name}.png)" for name in figures] + [""]
     return "\n".join(
         [*head, *_track1_section(run), *_track2_section(run), *_claims_section(run), *_tuning_section(run)]
     )

@@ -9,6 +9,8 @@ import pandas as pd
 
 from wassa_lib.evaluation.records import training_records
 from wassa_lib.evaluation.seed_table import mean_of, sd_of
+from wassa_lib.runner.bench_record import Benchmark
+from wassa_lib.runner.record import RecordSummary
 from wassa_lib.settings.layout import manifest_path, metrics_path, table_path
 
 
@@ -57,6 +59,9 @@ class Run:
         means = {mean_of(c): table[c] for c in numbers} | {mean_of(headline): table[value or headline]}
         return table.assign(**means, **{sd_of(c): float("nan") for c in [*numbers, headline]})
 
+    def has_figure(self, name: str) -> bool:
+        return (self.dir / "figures" / f"{name}.png").is_file()
+
     def section(self, name: str, floatfmt: str = ".3f") -> str:
         """A table of the run, or a line saying that this run does not have it."""
         return markdown(self.table(name), floatfmt) if self.has(name) else f"_No `{name}.csv` in this recorded run._"
@@ -65,8 +70,8 @@ class Run:
         """Where this run folder's fine-tuned models (its own seed's) come from: the commits they were trained
         at, as each model's record says (a resumed run reads finished models back)."""
         entries = list(training_records(self.dir).values())
-        commits = ", ".join(f"`{c}`" for c in sorted({e["trained_at"][:7] for e in entries if e.get("trained_at")}))
-        unknown = sum(not e.get("trained_at") for e in entries)
+        commits = ", ".join(f"`{c}`" for c in sorted({e.commit for e in entries if e.trained_at}))
+        unknown = sum(not e.trained_at for e in entries)
         seed = self.manifest["params"]["seed"]
         if not commits:
             return (
@@ -77,16 +82,20 @@ class Run:
             f" ({unknown} saved before a model recorded its commit)" if unknown else ""
         )
 
+    def record_summary(self) -> RecordSummary | None:
+        """The run's ``metrics/record.json``, or None where ``record`` did not make it."""
+        return RecordSummary.load(self.dir) if metrics_path(self.dir, RecordSummary.NOTEBOOK).is_file() else None
+
     def baseline(self) -> str | None:
         """The commit of the benchmark the recorded one is compared with (``benchmark_<commit>.json``), or None."""
         found = sorted(self.dir.glob("benchmark_*.json"))
         return found[0].stem.removeprefix("benchmark_") if found else None
 
-    def benchmark(self, commit: str | None = None) -> dict | None:
+    def benchmark(self, commit: str | None = None) -> Benchmark | None:
         """``benchmark.json`` of the recorded commit, or with ``commit`` the one of that commit, timed on the same
         idle machine in the same sitting (``benchmark_<commit>.json``); None where the run has none."""
         path = self.dir / (f"benchmark_{commit}.json" if commit else "benchmark.json")
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        return Benchmark.load(path) if path.is_file() else None
 
     def executed_at(self) -> str:
         """The commits the run's notebooks were executed at, as the manifest records them."""

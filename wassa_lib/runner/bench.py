@@ -3,6 +3,7 @@ and the cost of a training step with dynamic padding against padding every essay
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from wassa_lib.hf.costs import matmul_peak_flops
 from wassa_lib.hf.models import load_model
 from wassa_lib.hf.progress import show
 from wassa_lib.hf.training import autocast, choose_precision, prepare_model
+from wassa_lib.runner.bench_record import Benchmark
 from wassa_lib.runner.params import RunError, run_config
 from wassa_lib.settings.layout import manifest_path
 
@@ -86,7 +88,7 @@ def predict_throughput(run_dir: Path, essays: pd.DataFrame) -> dict:
     return {"essays": len(essays), "seconds": round(seconds, 2), "essays_per_second": round(len(essays) / seconds, 2)}
 
 
-def benchmark(profile: str, run: bool = True, echo: Callable[[str], None] = print, **runner_kwargs) -> dict:
+def benchmark(profile: str, run: bool = True, echo: Callable[[str], None] = print, **runner_kwargs) -> Benchmark:
     """Run the profile (unless ``run`` is False: reuse its finished run) and write ``benchmark.json``."""
     from wassa_lib.runner.run import Runner
     from wassa_lib.settings.provenance import git_commit, machine
@@ -112,35 +114,35 @@ def benchmark(profile: str, run: bool = True, echo: Callable[[str], None] = prin
     ]
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
     peak = matmul_peak_flops(dtype=dtype)
-    training = training_records(out)
-    for entry in training.values():
-        if entry.get("training_flops_per_second"):
-            entry["model_flops_utilisation"] = round(entry["training_flops_per_second"] / peak, 3)
-    report = {
-        "profile": profile,
-        "layers": [Path(layer).name for layer in runner.layers],
-        "commit": git_commit(),
-        "machine": machine(),
-        "peak_flops": {
+    training = {
+        name: dataclasses.replace(record, model_flops_utilisation=round(record.training_flops_per_second / peak, 3))
+        for name, record in training_records(out).items()
+    }
+    report = Benchmark(
+        profile=profile,
+        layers=[Path(layer).name for layer in runner.layers],
+        commit=git_commit(),
+        machine=machine(),
+        peak_flops={
             "value": round(peak, 1),
             "precision": precision,
             "how": f"{precision} 2048x2048 matrix product with torch on this device (the practical peak "
             "in the precision training ran in; model FLOPs utilisation is measured against it)",
         },
-        "notebooks": {
+        notebooks={
             name: {k: rec.get(k) for k in ("wall_s", "peak_rss_mb", "peak_gpu_mb") if k in rec}
             for name, rec in manifest["notebooks"].items()
         },
-        "total_wall_s": round(sum(rec.get("wall_s", 0) for rec in manifest["notebooks"].values()), 1),
-        "training": training,
-        "training_step": {
+        total_wall_s=round(sum(rec.get("wall_s", 0) for rec in manifest["notebooks"].values()), 1),
+        training=training,
+        training_step={
             "model": model_spec,
             "runs": steps,
             "speedup_dynamic_vs_256": round(steps[1]["seconds_per_step"] / steps[0]["seconds_per_step"], 2),
             f"speedup_{precision}_vs_fp32": round(steps[2]["seconds_per_step"] / steps[0]["seconds_per_step"], 2),
         },
-        "predict": predict_throughput(out, splits.dev),
-    }
-    (out / "benchmark.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        predict=predict_throughput(out, splits.dev),
+    )
+    report.save(out / "benchmark.json")
     echo(f"wrote {out / 'benchmark.json'}")
     return report

@@ -45,9 +45,9 @@ def settings_drift(run_dir: Path) -> list[str]:
     expected = expected_settings(params, manifest["params"]["seed"])
     lines = []
     for name, record in training_records(run_dir).items():
-        recorded = record.get("settings")
+        recorded = record.settings
         if recorded is None:
-            lines.append(f"{name}: no training settings recorded (trained at {record.get('trained_at', '?')})")
+            lines.append(f"{name}: no training settings recorded (trained at {record.commit})")
             continue
         wanted = expected.get(name)
         if wanted is None:

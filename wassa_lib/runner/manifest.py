@@ -83,7 +83,7 @@ def summary(run_dir: Path) -> str:
         )
     if Track2Record.NOTEBOOK in metrics:
         t4 = Track2Record.load(run_dir)
-        lines.append(f"  Table 4: {t4.selected} dev macro-F1 {t4.models[t4.selected]['macro_f1']:.4f}")
+        lines.append(f"  Table 4: {t4.selected} dev macro-F1 {t4.models[t4.selected].macro_f1:.4f}")
     if "05_test" in metrics:
         lines.append(f"  Table 5: test macro-F1 {metrics['05_test']['macro_f1']:.4f}")
     return "\n".join(lines)

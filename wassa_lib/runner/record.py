@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from wassa_lib.runner.bench_record import Benchmark
 from wassa_lib.runner.run import main_run
 from wassa_lib.scoring.tables import Record
 from wassa_lib.settings.layout import default_run_dir, manifest_path, seed_run_dir
@@ -57,6 +58,10 @@ class RecordSummary(Record):
         """The notebooks' wall time over every seed: the record's cost, whatever pauses a resume left between."""
         return sum(self.minutes_by_seed)
 
+    def per_seed(self, unit: str = "") -> str:
+        """Each seed's minutes of notebooks, in the record's order."""
+        return ", ".join(f"seed {s} {m:.0f}{unit}" for s, m in zip(self.seeds, self.minutes_by_seed, strict=True))
+
 
 def summarise(plan: RecordPlan, run_dir: Path, commit: str) -> RecordSummary:
     """The summary of a finished record whose first seed ran in ``run_dir``."""
@@ -77,7 +82,7 @@ def _minutes_per(plan: RecordPlan) -> tuple[float, float] | None:
     path = default_run_dir(plan.profile) / "benchmark.json"
     if not path.is_file():
         return None
-    walls = {name: entry["wall_s"] for name, entry in json.loads(path.read_text())["notebooks"].items()}
+    walls = {name: entry["wall_s"] for name, entry in Benchmark.load(path).notebooks.items()}
     return sum(walls.get(name, 0.0) for name in TUNED) / 60, sum(walls.values()) / 60
 
 

@@ -54,6 +54,7 @@ from wassa_lib.hf.training import (
     training_arguments,
     wait_for_everyone,
 )
+from wassa_lib.hf.training_record import TrainingRecord
 from wassa_lib.scoring.scorer import pearson
 from wassa_lib.settings.configs import TrainingConfig
 from wassa_lib.settings.layout import require_file
@@ -102,7 +103,7 @@ class FineTuned:
     label_std: float | list[float]
     validation_pearson: float
     seconds: float
-    training: dict = field(default_factory=dict)
+    training: TrainingRecord | None = None
     settings: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
@@ -150,7 +151,13 @@ def load_fine_tuned(directory: Path) -> FineTuned:
     summary.pop("files", None)
     model = regression_head.load(directory, summary.get("settings", {}).get("head", "linear"))
     tokenizer = AutoTokenizer.from_pretrained(directory)
-    return FineTuned(model=model, tokenizer=tokenizer, **summary)
+    training = summary.pop("training", None)
+    return FineTuned(
+        model=model,
+        tokenizer=tokenizer,
+        training=training and TrainingRecord.from_dict(training, str(directory / SUMMARY_FILE)),
+        **summary,
+    )
 
 
 AUTHORS_BATCH = 32  # the authors' code scores dev as the mean of Pearson values over batches of 32 essays

@@ -14,6 +14,7 @@ from wassa_lib.data.carer import CarerSplits
 from wassa_lib.data.wassa import EMOTIONS
 from wassa_lib.hf.saved import file_sizes, write_record
 from wassa_lib.hf.training import is_main_process, reusable_record
+from wassa_lib.hf.training_record import TrainingRecord
 from wassa_lib.scoring.scorer import EmotionScores, emotion_scores
 from wassa_lib.track2.config import IncrementalConfig, Track2Model
 from wassa_lib.track2.decoding import count_invalid, generate_free, predict_classifier, predict_generation
@@ -23,6 +24,7 @@ from wassa_lib.track2.training import (
     PREDICTIONS_FILE,
     RESULT_FILE,
     TEST_PREDICTIONS_FILE,
+    CarerStage,
     stage1_dir,
     stage1_model_name,
     train_classifier,
@@ -44,8 +46,8 @@ class ModelResult:
     seconds: float
     invalid_generations: int | None = None
     generated: list[str] | None = None
-    stage1: dict | None = None
-    training: dict | None = None
+    stage1: CarerStage | None = None
+    training: TrainingRecord | None = None
     test_predictions: list[str] | None = None
 
     def save(self, folder: Path, dev: pd.DataFrame, settings: dict, test: pd.DataFrame | None = None) -> None:
@@ -83,6 +85,7 @@ class ModelResult:
     @classmethod
     def load(cls, spec: Track2Model, folder: Path, record: dict) -> ModelResult:
         """The result saved in ``folder`` (``record``: its ``result.json``)."""
+        where = str(folder / RESULT_FILE)
         frame = pd.read_csv(folder / PREDICTIONS_FILE, keep_default_na=False)
         test = folder / TEST_PREDICTIONS_FILE
         return cls(
@@ -93,8 +96,8 @@ class ModelResult:
             seconds=record["seconds"],
             invalid_generations=record["invalid_generations"],
             generated=list(frame["generated"]) if "generated" in frame else None,
-            stage1=record["stage1"],
-            training=record.get("training"),
+            stage1=record["stage1"] and CarerStage.from_dict(record["stage1"], f"{where}: stage1"),
+            training=record.get("training") and TrainingRecord.from_dict(record["training"], f"{where}: training"),
             test_predictions=list(pd.read_csv(test, keep_default_na=False)["predicted"]) if test.is_file() else None,
         )
 
@@ -140,7 +143,7 @@ def run_model(
         model, tokenizer, valid_f1, training = train_classifier(
             cfg, fit, valid, folder, resume, spec.name, spec.pooling, dev=monitored
         )
-        training = {**training, "settings": {**training["settings"], "pooling": spec.pooling}}
+        training = training.with_settings(pooling=spec.pooling)
 
         def predict(texts: list[str]) -> list[str]:
             return predict_classifier(model, tokenizer, texts, cfg.max_length, cfg.eval_batch_size, cfg.precision)
@@ -153,7 +156,7 @@ def run_model(
             cfg, fit, valid, folder, EMOTIONS, resume, label=spec.name, dev=monitored
         )
         if spec.incremental:
-            training = {**training, "settings": {**training["settings"], "model": stage1_model_name(spec.model)}}
+            training = training.with_settings(model=stage1_model_name(spec.model))
 
         def predict(texts: list[str]) -> list[str]:
             args = (cfg.max_length, cfg.eval_batch_size, cfg.precision)
@@ -189,7 +192,7 @@ def run_model(
 
 def _stage1_for(
     spec: Track2Model, fit: pd.DataFrame, root: Path, carer: CarerSplits | None, incremental: IncrementalConfig | None
-) -> tuple[Path, dict]:
+) -> tuple[Path, CarerStage]:
     """The CARER stage that the incremental row ``spec`` starts from, trained once per base and reused (a shared
     stage only where the code that trained it is the code at hand)."""
     if carer is None or incremental is None:
@@ -207,8 +210,8 @@ def _stage1_for(
     logger.info(
         "%s: stage 1 on %d CARER lines, validation macro-F1 %.4f, %.0f s",
         spec.name,
-        stage1["carer_train_lines"],
-        stage1["carer_valid_macro_f1"],
-        stage1["seconds"],
+        stage1.carer_train_lines,
+        stage1.carer_valid_macro_f1,
+        stage1.seconds,
     )
     return stage1_model, stage1

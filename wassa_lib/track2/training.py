@@ -19,6 +19,7 @@ import re
 import shutil
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -47,8 +48,10 @@ from wassa_lib.hf.training import (
     training_arguments,
     wait_for_everyone,
 )
+from wassa_lib.hf.training_record import TrainingRecord
 from wassa_lib.scoring.scorer import macro_f1
 from wassa_lib.settings.configs import TrainingConfig
+from wassa_lib.settings.typed import from_fields
 from wassa_lib.track2.classifier import PooledClassifier
 from wassa_lib.track2.config import IncrementalConfig
 from wassa_lib.track2.decoding import (
@@ -162,7 +165,7 @@ def train_classifier(
     label: str = "",
     pooling: str = "pooler",
     dev: pd.DataFrame | None = None,
-) -> tuple[PooledClassifier, PreTrainedTokenizerBase, float, dict]:
+) -> tuple[PooledClassifier, PreTrainedTokenizerBase, float, TrainingRecord]:
     """Fine-tune ``cfg.model`` with a 7-way BCE head on its ``pooling`` vector (:mod:`.classifier`); returns
     the best model (by validation macro-F1), its tokenizer, that validation macro-F1 and the training
     throughput. The model is saved to ``out_dir/model``; ``dev`` is scored after every epoch and recorded."""
@@ -211,7 +214,7 @@ def train_generator(
     corpus: Sequence[str] | None = None,
     label: str = "",
     dev: pd.DataFrame | None = None,
-) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, float, dict]:
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, float, TrainingRecord]:
     """Fine-tune the seq2seq model ``cfg.model`` to emit ``label + eos``; returns the best model (by
     validation macro-F1 of label scoring over ``labels``), its tokenizer, that macro-F1 and the
     training throughput.
@@ -257,6 +260,26 @@ def train_generator(
     return trainer.model, tokenizer, float(trainer.state.best_metric), training
 
 
+@dataclass(frozen=True)
+class CarerStage:
+    """What an incremental row's CARER stage left: the CARER lines it read, its CARER validation macro-F1, its
+    time, its training record, and the settings that decide whether a later run may reuse it."""
+
+    carer_train_lines: int
+    carer_valid_lines: int
+    carer_valid_macro_f1: float
+    seconds: float
+    training: TrainingRecord | None
+    settings: dict
+
+    @classmethod
+    def from_dict(cls, data: dict, where: str) -> CarerStage:
+        """The stage as its ``result.json`` (or a row's record) saved it; ``where`` names the file in errors."""
+        data = {k: v for k, v in data.items() if k != "files"}
+        training = data.get("training") and TrainingRecord.from_dict(data["training"], f"{where}: training")
+        return from_fields(cls, data, where, training=training)
+
+
 def train_stage1(
     base: str,
     carer: CarerSplits,
@@ -266,12 +289,11 @@ def train_stage1(
     resume: bool = False,
     corpus: Sequence[str] = (),
     same_commit: bool = False,
-) -> tuple[Path, dict]:
+) -> tuple[Path, CarerStage]:
     """Stage 1 of incremental fine-tuning: ``base`` on CARER (its six labels), saved to ``out_dir/model``.
 
-    Returns the saved model's folder and a summary (CARER lines used, CARER validation
-    macro-F1, seconds, settings), also written to ``out_dir/result.json``; with ``resume`` a
-    finished stage 1 with the same settings is reused (:func:`run_model` always reuses it: one
+    Returns the saved model's folder and its :class:`CarerStage`, also written to ``out_dir/result.json``; with
+    ``resume`` a finished stage 1 with the same settings is reused (:func:`run_model` always reuses it: one
     stage per base model is shared by the rows of a run). ``corpus`` adds texts to a tiny model's
     tokenizer (the WASSA essays, so stage 2 reads them too).
     """
@@ -283,8 +305,7 @@ def train_stage1(
     }
     saved = reusable_record(out_dir / RESULT_FILE, settings, same_commit) if resume else None
     if saved is not None:
-        saved.pop("files", None)
-        return out_dir / MODEL_DIR, saved
+        return out_dir / MODEL_DIR, CarerStage.from_dict(saved, str(out_dir / RESULT_FILE))
     start = time.perf_counter()
     lines, valid_lines = incremental.data(carer, seed)
     _, _, valid_f1, training = train_generator(
@@ -297,14 +318,15 @@ def train_stage1(
         corpus=[*lines["essay"], *corpus],
         label=f"{out_dir.parent.name} CARER stage",
     )
-    summary = {
-        "carer_train_lines": len(lines),
-        "carer_valid_lines": len(valid_lines),
-        "carer_valid_macro_f1": valid_f1,
-        "seconds": round(time.perf_counter() - start, 1),
-        "training": training,
-        "settings": settings,
-    }
+    stage = CarerStage(
+        carer_train_lines=len(lines),
+        carer_valid_lines=len(valid_lines),
+        carer_valid_macro_f1=valid_f1,
+        seconds=round(time.perf_counter() - start, 1),
+        training=training,
+        settings=settings,
+    )
     if is_main_process():
-        write_record(out_dir / RESULT_FILE, {**summary, "files": file_sizes(out_dir, out_dir / MODEL_DIR, RESULT_FILE)})
-    return out_dir / MODEL_DIR, summary
+        files = file_sizes(out_dir, out_dir / MODEL_DIR, RESULT_FILE)
+        write_record(out_dir / RESULT_FILE, {**dataclasses.asdict(stage), "files": files})
+    return out_dir / MODEL_DIR, stage
