@@ -140,7 +140,7 @@ def _benchmark_tables(now: Benchmark, before: Benchmark | None, baseline: str | 
 
 
 NUMBERS_FILE = "benchmark_numbers.csv"
-HEADLINES = {"table2": ("average", "validation_average"), "table4": ("macro_f1", "valid_macro_f1", "test_macro_f1")}
+HEADLINES = {"table2": ("average",), "table4": ("macro_f1", "test_macro_f1")}
 
 
 def _numbers(run: Run) -> str:
@@ -149,10 +149,16 @@ def _numbers(run: Run) -> str:
     path = run.dir / NUMBERS_FILE
     if not path.is_file():
         return ""
-    frame = pd.read_csv(path)
+    frame = pd.read_csv(path, dtype={"commit": str, "baseline_commit": str})  # "21658e9" is not a number
     new, old = frame["commit"].iloc[0], frame["baseline_commit"].iloc[0]
-    moved = frame["difference"].abs()
-    top = frame.loc[moved.idxmax()]
+    moved, changed = frame["difference"].abs(), int(differs(frame).sum())
+    top = frame.loc[moved.idxmax()] if moved.notna().any() else None
+    said = (
+        f"{changed} differ, by {moved[moved > 0].median():.4f} at the median and at most {moved.max():.4f} "
+        f"({top['table']}, {top['row']}, {top['number']})"
+        if changed and top is not None
+        else f"{changed} differ"
+    )
     shown = frame[[number in HEADLINES[table] for table, number in zip(frame["table"], frame["number"], strict=True)]]
     shown = shown.rename(columns={"value": f"at `{new}`", "baseline_value": f"at `{old}`"})
     return "\n".join(
@@ -161,8 +167,7 @@ def _numbers(run: Run) -> str:
             "",
             f"What moved between the two benchmarked runs (seed {run.manifest['params']['seed']}, the same data): "
             f"of the {len(frame)} numbers of Tables 2 and 4 that both hold (`outputs/cpu/{NUMBERS_FILE}`), "
-            f"{int(differs(frame).sum())} differ, by {moved.median():.4f} at the median and at most "
-            f"{moved.max():.4f} ({top['table']}, {top['row']}, {top['number']}). The headline numbers:",
+            f"{said}. The headline numbers:",
             "",
             shown.drop(columns=["commit", "baseline_commit"]).to_markdown(index=False, floatfmt=".4f"),
         ]
